@@ -1,0 +1,3 @@
+from venvsyncd.cli import main
+
+raise SystemExit(main())

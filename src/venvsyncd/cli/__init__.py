@@ -1,0 +1,44 @@
+"""Command line: `venvsyncd COMMAND` (and `python -m venvsyncd`).
+
+The cli package is the only place that prints or picks an exit code. Commands import what
+they need lazily, so a client command such as `status` starts fast and never loads watchdog.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from venvsyncd.errors import VenvsyncdError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NO_DAEMON = 3
+EXIT_TIMEOUT = 4
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from venvsyncd.cli.parser import build_parser, context_from
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, bad usage
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args, context_from(args)))
+    except VenvsyncdError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("venvsyncd: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"venvsyncd: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED

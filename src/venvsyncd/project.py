@@ -1,0 +1,85 @@
+"""A configured (or ad hoc) project resolved to real paths: its folder, venv and file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from venvsyncd.config import Config, ProjectEntry, ProjectSettings
+from venvsyncd.errors import ProjectError
+from venvsyncd.venvs import Venv, find_venv, load_venv
+
+DEFAULT_VENV = ".venv"
+DEFAULT_REQUIREMENTS = "requirements.txt"
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path
+    venv_root: Path  # the venv found or configured, else where one would be created
+    requirements: Path
+    settings: ProjectSettings
+    configured: bool
+
+    def venv_exists(self) -> bool:
+        return (self.venv_root / "pyvenv.cfg").is_file()
+
+    def load_venv(self) -> Venv:
+        """The project's venv; a missing one is a `ProjectError` saying how to get one."""
+        if not self.venv_exists():
+            raise ProjectError(
+                f"{self.path}: no virtual environment (looked for "
+                f"{', '.join(_candidates(self))})",
+                hint=f"create one with: python3 -m venv {self.venv_root}",
+            )
+        return load_venv(self.venv_root)
+
+    def python_version(self) -> str | None:
+        if not self.venv_exists():
+            return None
+        try:
+            return load_venv(self.venv_root).version_text
+        except ProjectError:
+            return None
+
+    def describe(self) -> dict[str, Any]:
+        """The contract's project keys, without the live ones (for `list --json`)."""
+        return {
+            "path": str(self.path),
+            "venv": str(self.venv_root),
+            "requirements": str(self.requirements),
+            "python": self.python_version(),
+            "mode": self.settings.mode,
+            "style": self.settings.style,
+        }
+
+
+def _candidates(project: Project) -> list[str]:
+    if project.configured and project.venv_root.name not in (".venv", "venv", "env"):
+        return [str(project.venv_root)]
+    return [".venv", "venv", "env"]
+
+
+def resolve(entry: ProjectEntry, configured: bool = True) -> Project:
+    venv = find_venv(entry.path, entry.venv)
+    return Project(
+        path=entry.path,
+        venv_root=venv if venv is not None else entry.path / DEFAULT_VENV,
+        requirements=entry.path / Path(entry.requirements or DEFAULT_REQUIREMENTS).expanduser(),
+        settings=entry.settings,
+        configured=configured,
+    )
+
+
+def for_path(config: Config, path: Path) -> Project:
+    """The configured project at `path`, else an ad hoc one with the config's defaults."""
+    folder = Path(os.path.abspath(path.expanduser()))
+    if not folder.is_dir():
+        raise ProjectError(f"{folder}: no such folder", hint="give the path of a project folder")
+    entry = config.find(folder)
+    if entry is not None:
+        return resolve(entry)
+    adhoc = ProjectEntry(path=folder, venv=None, requirements=None, settings=config.defaults)
+    return resolve(adhoc, configured=False)
