@@ -90,8 +90,7 @@ def _refuse_empty_folder(args: argparse.Namespace, folder: Path) -> None:
         raise ProjectError(
             f"{folder}: neither a virtual environment (.venv, venv, env) nor "
             f"{requirements.name} is there",
-            hint=f"create one first: python3 -m venv {folder / '.venv'}  "
-            f"or  touch {requirements}",
+            hint=f"create one first: python3 -m venv {folder / '.venv'}  or  touch {requirements}",
         )
 
 
@@ -151,12 +150,13 @@ def _aligned(projects: list[dict[str, Any]]) -> list[str]:
     columns = ("path", "mode", "style", "python", "venv", "requirements")
     cells = [[str(p[c] if p[c] is not None else "-") for c in columns] for p in projects]
     widths = [max((len(row[i]) for row in cells), default=0) for i in range(len(columns))]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    ]
 
 
 def _read_text(path: Path) -> str:
-    """The config's text with its newlines as they are (load_config has checked it decodes)."""
-    if not path.exists():
-        return ""
-    with open(path, encoding="utf-8", newline="") as config:
-        return config.read()
+    from venvsyncd.config import read_config_text
+
+    return read_config_text(path) or ""
