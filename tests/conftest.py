@@ -88,10 +88,16 @@ def isolated_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return home
 
 
-def run(args: Sequence[str | os.PathLike[str]], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(
+    args: Sequence[str | os.PathLike[str]], **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     """Run a command, failing the test with its output when it exits non-zero."""
     proc = subprocess.run(
-        [os.fspath(a) for a in args], capture_output=True, text=True, check=False, **kwargs  # type: ignore[call-overload]
+        [os.fspath(a) for a in args],
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
     )
     if proc.returncode != 0:
         pytest.fail(f"{args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

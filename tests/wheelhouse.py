@@ -59,9 +59,9 @@ def build_wheel(
         f"{mod}/__init__.py": f"__version__ = {version!r}\n".encode(),
         f"{dist_info}/METADATA": ("\n".join(meta) + "\n").encode(),
         f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: venvsyncd-tests\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
-        ).encode(),
+            b"Wheel-Version: 1.0\nGenerator: venvsyncd-tests\nRoot-Is-Purelib: true\n"
+            b"Tag: py3-none-any\n"
+        ),
     }
     return write_wheel(dest / f"{safe}-{version}-py3-none-any.whl", files, dist_info)
 
@@ -98,7 +98,11 @@ STANDARD_WHEELS: tuple[tuple[str, str, dict[str, object]], ...] = (
     ("beta", "1.0", {"requires": ["alpha>=1.0"]}),
     ("gamma", "1.0", {"extras": {"fast": ["delta"]}}),
     ("delta", "1.0", {}),
-    ("epsilon", "1.0", {"requires": ['eta ; python_version >= "3"', 'zeta.dots ; python_version < "3"']}),
+    (
+        "epsilon",
+        "1.0",
+        {"requires": ['eta ; python_version >= "3"', 'zeta.dots ; python_version < "3"']},
+    ),
     ("eta", "1.0", {}),
     ("Foo_Bar", "1.0", {}),
     ("zeta.dots", "1.0", {}),
