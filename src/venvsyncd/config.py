@@ -312,7 +312,7 @@ def _quote_key(key: str) -> str:
 
 def _absolute(path: Path) -> Path:
     """Absolute and normalised (`..` folded) without resolving symlinks."""
-    return Path(os.path.abspath(path))  # noqa: PTH100 (Path.resolve would follow symlinks)
+    return Path(os.path.abspath(path))
 
 
 def _path_key(path: Path) -> str:

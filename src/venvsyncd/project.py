@@ -30,8 +30,7 @@ class Project:
         """The project's venv; a missing one is a `ProjectError` saying how to get one."""
         if not self.venv_exists():
             raise ProjectError(
-                f"{self.path}: no virtual environment (looked for "
-                f"{', '.join(_candidates(self))})",
+                f"{self.path}: no virtual environment (looked for {', '.join(_candidates(self))})",
                 hint=f"create one with: python3 -m venv {self.venv_root}",
             )
         return load_venv(self.venv_root)

@@ -25,6 +25,7 @@ class Venv:
     site_packages: Path
     include_system_site_packages: bool
     home: Path | None
+    implementation: str | None = None  # pyvenv.cfg's `implementation` (uv writes it)
 
     @property
     def python(self) -> Path:
@@ -108,7 +109,30 @@ def load_venv(root: Path) -> Venv:
         windows_layout=windows,
         version=version,
         site_packages=site_packages,
-        include_system_site_packages=cfg.get("include-system-site-packages", "").lower()
-        == "true",
+        include_system_site_packages=cfg.get("include-system-site-packages", "").lower() == "true",
         home=Path(home) if home else None,
+        implementation=cfg.get("implementation"),
     )
+
+
+def marker_environment(venv: Venv) -> dict[str, str]:
+    """PEP 508 marker values for the venv's interpreter, without running it.
+
+    The platform keys are this machine's (the venv runs here); the Python keys come from
+    pyvenv.cfg, so a 3.12 venv is judged as 3.12 even when the daemon runs on 3.11.
+    """
+    from packaging.markers import default_environment
+
+    env = {key: str(value) for key, value in default_environment().items()}
+    if venv.version is not None:
+        major, minor, micro = venv.version
+        env["python_version"] = f"{major}.{minor}"
+        env["python_full_version"] = f"{major}.{minor}.{micro}"
+        env["implementation_version"] = env["python_full_version"]
+    if venv.implementation:
+        name = venv.implementation.lower()
+        env["implementation_name"] = name
+        env["platform_python_implementation"] = {"cpython": "CPython", "pypy": "PyPy"}.get(
+            name, venv.implementation
+        )
+    return env

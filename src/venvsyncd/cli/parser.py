@@ -20,9 +20,10 @@ class Context:
 def context_from(args: argparse.Namespace) -> Context:
     from venvsyncd.paths import default_config_file
 
-    config = args.config if args.config is not None else default_config_file()
-    verbosity = -1 if args.quiet else args.verbose
-    return Context(config_file=Path(config).expanduser(), verbosity=verbosity)
+    given = getattr(args, "config", None)
+    config = Path(given) if given is not None else default_config_file()
+    verbosity = -1 if getattr(args, "quiet", False) else getattr(args, "verbose", 0)
+    return Context(config_file=config.expanduser(), verbosity=verbosity)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -45,20 +46,21 @@ def _common() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from venvsyncd.cli import projects
+    from venvsyncd.cli import projects, syncing
 
-    common = _common()
+    common = _common()  # for the commands; the top level gets its own copy of the actions
     parser = argparse.ArgumentParser(
         prog="venvsyncd",
-        parents=[common],
+        parents=[_common()],
         description="Keep each project's virtual environment and requirements file in step.",
         epilog="Exit codes: 0 ok/in sync, 1 out of sync/conflict/error, 2 bad usage or "
         "config, 3 daemon not running, 4 --wait timed out, 130 interrupted.",
     )
-    parser.set_defaults(config=None, verbose=0, quiet=False, handler=None)
+    parser.set_defaults(handler=None)
     parser.add_argument("--version", action="version", version=f"venvsyncd {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     projects.register(commands, common)
+    syncing.register(commands, common)
     return parser
 
 
