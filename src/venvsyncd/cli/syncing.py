@@ -1,0 +1,177 @@
+"""Commands that sync without the daemon: `sync`, `diff`, `history`, `undo`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from venvsyncd.cli.parser import Context, add_path
+from venvsyncd.errors import ProjectError, UsageError
+
+if TYPE_CHECKING:
+    from venvsyncd.project import Project
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    sync = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="one sync now, without the daemon",
+        description="Sync the project once. Exit 0 when file and venv agree afterwards, 1 on "
+        "drift, conflict or error.",
+    )
+    add_path(sync)
+    sync.add_argument(
+        "--from",
+        dest="source",
+        choices=("env", "file"),
+        help="which side wins: settles a conflict or a first sync",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sync.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 when out of sync"
+    )
+    sync.set_defaults(handler=cmd_sync)
+
+    diff = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="how venv and file differ, and which side changed since the last sync",
+    )
+    add_path(diff)
+    diff.set_defaults(handler=cmd_diff)
+
+    history = commands.add_parser(
+        "history",
+        parents=[common],
+        help="earlier versions of the requirements file that venvsyncd replaced",
+    )
+    add_path(history)
+    history.set_defaults(handler=cmd_history)
+
+    undo = commands.add_parser(
+        "undo", parents=[common], help="put back the last version venvsyncd replaced"
+    )
+    add_path(undo)
+    undo.set_defaults(handler=cmd_undo)
+
+
+def _project(ctx: Context, path: str) -> Project:
+    from venvsyncd.config import load_config
+    from venvsyncd.project import for_path
+
+    return for_path(load_config(ctx.config_file), Path(path))
+
+
+def _state_dir(ctx: Context) -> Path:
+    from venvsyncd.paths import locations
+
+    return locations(ctx.config_file).state_dir
+
+
+def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.config import load_config
+    from venvsyncd.report import plan_lines
+    from venvsyncd.sync import SyncRequest, sync_project
+
+    if args.check and args.dry_run:
+        raise UsageError("--check and --dry-run do not go together", hint="use one of them")
+    project = _project(ctx, args.path)
+    installer = load_config(ctx.config_file).daemon.installer
+    request = SyncRequest(args.source, args.dry_run or args.check, installer)
+    outcome = sync_project(project, _state_dir(ctx), request)
+    for warning in outcome.warnings:
+        print(f"venvsyncd: warning: {warning}", file=sys.stderr)
+    if outcome.state == "error":
+        raise ProjectError(outcome.message or "sync failed")
+    if args.check:
+        return _report_check(outcome.state, outcome.message, ctx)
+    if args.dry_run:
+        for line in plan_lines(outcome.plan, project.requirements.name):
+            print(line)
+        return 0 if outcome.state in ("in-sync", "act") else 1
+    return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
+
+
+def _report_check(state: str, message: str | None, ctx: Context) -> int:
+    if state == "in-sync":
+        if ctx.verbosity >= 0:
+            print("in sync")
+        return 0
+    print(f"out of sync ({state})" + (f": {message}" if message else ""))
+    return 1
+
+
+def _report_sync(state: str, summary: str, message: str | None, ctx: Context) -> int:
+    if state == "in-sync":
+        if ctx.verbosity >= 0:
+            print(summary or "in sync: nothing to do")
+        return 0
+    print(f"venvsyncd: {state}: {message}", file=sys.stderr)
+    return 1
+
+
+def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.observe import read_env, read_file, requires_map
+    from venvsyncd.report import diff_lines
+    from venvsyncd.state import StateProblem, load_snapshot, project_state_dir
+
+    project = _project(ctx, args.path)
+    env = read_env(project.load_venv())
+    file = read_file(project.requirements)
+    try:
+        snapshot = load_snapshot(project_state_dir(_state_dir(ctx), project.path))
+    except StateProblem as exc:
+        print(f"venvsyncd: warning: {exc}", file=sys.stderr)
+        snapshot = None
+    lines = diff_lines(env, file, snapshot, requires_map(env.venv, env.marker_env))
+    differ = any(line.startswith(("+", "-")) for line in lines) or file is None
+    for line in lines:
+        print(line)
+    if not differ and ctx.verbosity >= 0:
+        print("file and venv agree")
+    return 1 if differ else 0
+
+
+def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.journal import entries
+    from venvsyncd.state import project_state_dir
+
+    project = _project(ctx, args.path)
+    found = entries(project_state_dir(_state_dir(ctx), project.path))
+    if not found and ctx.verbosity >= 0:
+        print(f"no earlier versions of {project.requirements} were kept")
+    for entry in found:
+        print(f"#{entry.number:<4} {entry.time}  {entry.summary}")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.journal import entries
+    from venvsyncd.state import project_state_dir
+    from venvsyncd.sync import project_lock, write_requirements
+
+    project = _project(ctx, args.path)
+    folder = project_state_dir(_state_dir(ctx), project.path)
+    with project_lock(folder):
+        found = entries(folder)
+        if not found:
+            raise ProjectError(
+                f"nothing to undo: venvsyncd has not replaced {project.requirements}",
+                hint="`venvsyncd history` lists the versions it kept",
+            )
+        last = found[-1]
+        write_requirements(
+            folder,
+            project.requirements,
+            last.content.read_bytes(),
+            f"undo: back to #{last.number} from {last.time}",
+        )
+    if ctx.verbosity >= 0:
+        print(
+            f"{project.requirements} is back to #{last.number} ({last.time}); "
+            "run `venvsyncd sync` (or let the daemon) make the venv follow"
+        )
+    return 0

@@ -1,0 +1,249 @@
+"""One sync of one project: observe both sides, decide, act, remember. The engine's shell.
+
+Used by `venvsyncd sync` and, later, by the daemon's worker. Every rewrite of the user's file
+goes through `write_requirements` (journal first, then an atomic replace).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from venvsyncd import journal
+from venvsyncd.editor import EnvDelta, apply_pip_style, apply_preserve, render_change
+from venvsyncd.errors import ProjectError
+from venvsyncd.fsutil import atomic_write
+from venvsyncd.installer import choose_installer, create_venv, install, uninstall
+from venvsyncd.observe import EnvSide, FileSide, read_env, read_file, requires_map
+from venvsyncd.plan import Inputs, Plan, decide
+from venvsyncd.project import Project
+from venvsyncd.runner import CommandError
+from venvsyncd.state import (
+    Snapshot,
+    StateProblem,
+    load_snapshot,
+    project_state_dir,
+    save_snapshot,
+    utc_now,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "in-sync", "drift", "conflict", "error"; with dry_run/check: what would be
+    plan: Plan
+    summary: str = ""  # what changed, for logs and `last_change`
+    message: str | None = None
+    wrote_file: bool = False
+    packages: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    force: str | None = None  # "env" | "file"
+    dry_run: bool = False  # decide and report, change nothing
+    installer: str = "auto"
+
+
+@contextlib.contextmanager
+def project_lock(folder: Path) -> Iterator[None]:
+    """One venvsyncd at a time per project (a CLI `sync` and the daemon's worker)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "posix":
+        yield
+        return
+    import fcntl
+
+    with open(folder / "lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def sync_project(project: Project, state_dir: Path, request: SyncRequest) -> Outcome:
+    folder = project_state_dir(state_dir, project.path)
+    with project_lock(folder):
+        try:
+            return _sync_locked(project, folder, request)
+        except CommandError as exc:
+            return Outcome("error", Plan("error"), message=exc.message)
+        except ProjectError as exc:
+            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            return Outcome("error", Plan("error"), message=message)
+
+
+def _load_snapshot(folder: Path) -> tuple[Snapshot | None, tuple[str, ...]]:
+    try:
+        return load_snapshot(folder), ()
+    except StateProblem as exc:
+        return None, (f"{exc}; it will be rebuilt",)
+
+
+def _sync_locked(project: Project, folder: Path, request: SyncRequest) -> Outcome:
+    file = read_file(project.requirements)
+    if not project.venv_exists():
+        return _missing_venv(project, folder, file, request)
+    env = read_env(project.load_venv())
+    snapshot, warnings = _load_snapshot(folder)
+    plan = decide(_inputs(project, env, file, snapshot, request))
+    if plan.state != "act" or request.dry_run:
+        if plan.state == "in-sync" and not request.dry_run:
+            _remember(project, folder, env, file, snapshot)
+        return Outcome(
+            plan.state,
+            plan,
+            _summary(plan, project),
+            plan.message,
+            packages=len(env.frozen),
+            warnings=warnings,
+        )
+    outcome = _apply(project, folder, env, file, plan, request)
+    return replace(outcome, warnings=warnings)
+
+
+def _inputs(
+    project: Project,
+    env: EnvSide,
+    file: FileSide | None,
+    snap: Snapshot | None,
+    request: SyncRequest,
+) -> Inputs:
+    first = snap is None
+    return Inputs(
+        frozen=env.frozen,
+        installed=env.installed,
+        wanted=None if file is None else file.wanted,
+        snapshot_frozen=None if snap is None else snap.installed,
+        snapshot_wanted=() if snap is None else snap.wanted,
+        requires=requires_map(env.venv, env.marker_env) if first else {},
+        marker_env=env.marker_env,
+        mode=project.settings.mode,
+        initial=project.settings.initial,
+        force=request.force,
+    )
+
+
+def _apply(
+    project: Project,
+    folder: Path,
+    env: EnvSide,
+    file: FileSide | None,
+    plan: Plan,
+    request: SyncRequest,
+) -> Outcome:
+    if plan.touches_env:
+        _run_installer(project, env, file, plan, request.installer)
+        env = read_env(env.venv)
+    new_bytes = _file_after(project, env, file, plan)
+    wrote = False
+    if new_bytes is not None and (file is None or new_bytes != file.data):
+        write_requirements(folder, project.requirements, new_bytes, _summary(plan, project))
+        wrote = True
+    _remember(project, folder, env, read_file(project.requirements), None)
+    return Outcome("in-sync", plan, _summary(plan, project), None, wrote, len(env.frozen))
+
+
+def _run_installer(
+    project: Project, env: EnvSide, file: FileSide | None, plan: Plan, setting: str
+) -> None:
+    installer = choose_installer(setting)
+    cwd = project.requirements.parent
+    if plan.install:
+        options = file.install_options() if file is not None else []
+        args = [arg for wanted in plan.install for arg in wanted.args]
+        install(installer, env.venv, [*options, *args], cwd)
+    if plan.uninstall:
+        uninstall(installer, env.venv, plan.uninstall)
+
+
+def _file_after(project: Project, env: EnvSide, file: FileSide | None, plan: Plan) -> bytes | None:
+    """The file's new bytes, or None when the file is not to be written."""
+    if project.settings.mode == "install":
+        return None
+    if project.settings.style == "pip":
+        return apply_pip_style(env.frozen) if plan.touches_file or plan.touches_env else None
+    if not plan.touches_file:
+        return None
+    if file is None:
+        return apply_pip_style(env.frozen)
+    if file.top.has_hashes():
+        raise ProjectError(
+            f"{project.requirements} has --hash options, so venvsyncd cannot rewrite it "
+            "losslessly; nothing was changed",
+            hint="regenerate the file with its hashing tool (pip-compile --generate-hashes), "
+            "or run `venvsyncd sync --from file`",
+        )
+    return apply_preserve(file.top, _visible(plan.edit, file), env.marker_env).to_bytes()
+
+
+def _visible(delta: EnvDelta, file: FileSide) -> EnvDelta:
+    """Packages named only in an included file are that file's business: not added on top."""
+    included = {w.name for w in file.wanted if w.name is not None}
+    own = {line.name for line in file.top.requirements() if line.name is not None}
+    elsewhere = included - own
+    return replace(
+        delta,
+        added=tuple(d for d in delta.added if d.name not in elsewhere),
+        removed=tuple(n for n in delta.removed if n not in elsewhere),
+        changed=tuple(d for d in delta.changed if d.name not in elsewhere),
+    )
+
+
+def write_requirements(folder: Path, path: Path, data: bytes, summary: str) -> None:
+    """Keep the old version in the journal, then replace the file atomically."""
+    if path.exists():
+        journal.record(folder, path, path.read_bytes(), summary)
+    atomic_write(path, data)
+
+
+def _remember(
+    project: Project, folder: Path, env: EnvSide, file: FileSide | None, snap: Snapshot | None
+) -> None:
+    texts = {} if file is None else file.texts
+    wanted = () if file is None else file.wanted
+    if snap is not None and snap.files == texts and snap.installed == env.frozen:
+        return
+    fresh = Snapshot(files=texts, wanted=wanted, installed=env.frozen, time=utc_now())
+    save_snapshot(folder, project.path, fresh)
+
+
+def _summary(plan: Plan, project: Project) -> str:
+    parts = []
+    if plan.install or plan.uninstall:
+        installed = " ".join("+" + " ".join(w.args) for w in plan.install)
+        removed = " ".join(f"-{name}" for name in plan.uninstall)
+        parts.append(
+            f"{project.requirements.name} -> " + " ".join(filter(None, (installed, removed)))
+        )
+    if plan.touches_file:
+        parts.append(f"{render_change(plan.edit)} -> {project.requirements.name}")
+    return "; ".join(parts)
+
+
+def _missing_venv(
+    project: Project, folder: Path, file: FileSide | None, request: SyncRequest
+) -> Outcome:
+    settings = project.settings
+    if file is None or not settings.create_venv or settings.mode == "freeze":
+        raise ProjectError(
+            f"{project.path}: no virtual environment"
+            + ("" if file is None else " (create_venv is off)"),
+            hint=f"create one: python3 -m venv {project.venv_root}",
+        )
+    plan = Plan("act", install=file.wanted)
+    summary = f"created {project.venv_root.name} with {settings.python}; " + _summary(plan, project)
+    if request.dry_run:
+        return Outcome("act", plan, summary)
+    venv = create_venv(project.venv_root, settings.python)
+    installer = choose_installer(request.installer)
+    args = ["-r", str(project.requirements)]
+    install(installer, venv, args, project.requirements.parent)
+    env = read_env(venv)
+    _remember(project, folder, env, read_file(project.requirements), None)
+    return Outcome("in-sync", plan, summary, packages=len(env.frozen))

@@ -1,0 +1,138 @@
+"""What a requirements file asks for, reduced to what the planner needs, and when it is met.
+
+Pure: FACTS.md section 3 rules. A named requirement is satisfied when the installed version is
+in its specifier (pre-releases allowed); a false marker asks for nothing; URL, VCS and editable
+requirements are pip's to judge, so they are only "satisfied" when the same source is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import NamedTuple
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from venvsyncd.dists import FrozenDist
+from venvsyncd.reqfile import ReqLine, RequirementsFile
+
+# Never uninstalled by venvsyncd, whatever the file says.
+PROTECTED = frozenset({"pip", "setuptools", "wheel", "venvsyncd"})
+
+
+class Wanted(NamedTuple):
+    """One requirement line of the file (or an included file), as the planner sees it."""
+
+    key: str  # canonical name, or the URL/path text when the line names no package
+    name: str | None  # canonical name
+    args: tuple[str, ...]  # what to hand to the installer for this line
+    specifier: str = ""
+    marker: str | None = None
+    url: str | None = None
+    editable: bool = False
+    extras: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker | None:
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
+
+
+def applies(wanted: Wanted, marker_env: Mapping[str, str]) -> bool:
+    """False when the line's marker is false for the venv (it then asks for nothing)."""
+    if wanted.marker is None:
+        return True
+    marker = _marker(wanted.marker)
+    return True if marker is None else marker.evaluate(dict(marker_env))
+
+
+def _same_url(wanted: Wanted, dist: FrozenDist) -> bool:
+    if dist.url is None or wanted.url is None:
+        return False
+    return dist.url.split("#")[0].rstrip("/") == wanted.url.split("#")[0].rstrip("/")
+
+
+def satisfied(
+    wanted: Wanted, installed: Mapping[str, FrozenDist], marker_env: Mapping[str, str]
+) -> bool:
+    """Would `pip install` of this line change nothing in the venv?"""
+    if not applies(wanted, marker_env):
+        return True
+    if wanted.name is None:
+        return any(_same_url(wanted, dist) for dist in installed.values())
+    dist = installed.get(wanted.name)
+    if dist is None:
+        return False
+    if wanted.url is not None or wanted.editable:
+        return _same_url(wanted, dist) and dist.editable == wanted.editable
+    spec = _specifier(wanted.specifier)
+    return spec is None or spec.contains(dist.version, prereleases=True)
+
+
+def installed_for(wanted: Wanted, installed: Mapping[str, FrozenDist]) -> FrozenDist | None:
+    """The installed distribution a line stands for (by name, else by source URL)."""
+    if wanted.name is not None:
+        return installed.get(wanted.name)
+    return next((d for d in installed.values() if _same_url(wanted, d)), None)
+
+
+def requirement_text(line: ReqLine) -> str:
+    """A named line as one PEP 508 string for the installer (options and hashes left out)."""
+    assert line.raw_name is not None
+    text = line.raw_name
+    if line.extras:
+        text += "[" + ",".join(sorted(line.extras)) + "]"
+    text += f" @ {line.url}" if line.url is not None else str(line.specifier)
+    if line.marker is not None:
+        text += f" ; {line.marker}"
+    return text
+
+
+def wanted_from(req: RequirementsFile) -> list[Wanted]:
+    """The requirement lines of one file (not its includes), as planner values."""
+    found = []
+    for line in req.requirements():
+        location = req.location(line)
+        if line.editable:
+            target = location or line.url or line.text
+            local = target.startswith("file:")
+            args: tuple[str, ...] = ("-e", _file_path(target) if local else target)
+        elif line.name is not None:
+            args = (requirement_text(line),)
+        else:
+            args = (
+                _file_path(location)
+                if location and location.startswith("file:")
+                else location or line.text,
+            )
+        found.append(
+            Wanted(
+                key=line.name or location or line.text,
+                name=line.name,
+                args=args,
+                specifier=str(line.specifier),
+                marker=None if line.marker is None else str(line.marker),
+                url=location,
+                editable=line.editable,
+                extras=tuple(sorted(line.extras)),
+            )
+        )
+    return found
+
+
+def _file_path(uri: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(uri).path)
