@@ -12,7 +12,7 @@ from packaging.utils import canonicalize_name
 
 from venvsyncd.dists import FrozenDist
 from venvsyncd.errors import ProjectError
-from venvsyncd.reqfile import RequirementsFile, load_requirements
+from venvsyncd.reqfile import RequirementsFile, load_requirements, parse_requirements
 from venvsyncd.venvs import Venv, marker_environment
 from venvsyncd.wanted import Wanted, wanted_from
 
@@ -39,6 +39,17 @@ class FileSide:
         for include in self.includes:
             argv += ["-c", str(include.source)] if include.constraint else include.options()
         return argv
+
+
+def with_top(file: FileSide, data: bytes) -> FileSide:
+    """The same files, with the top one replaced by `data` (what venvsyncd just wrote)."""
+    top = parse_requirements(data, file.top.source)
+    wanted = list(wanted_from(top))
+    for include in file.includes:
+        if not include.constraint:
+            wanted += wanted_from(include)
+    texts = {**file.texts, str(top.source): data.decode("utf-8")}
+    return FileSide(top, file.includes, data, texts, tuple(wanted))
 
 
 def read_env(venv: Venv) -> EnvSide:

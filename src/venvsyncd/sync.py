@@ -7,6 +7,7 @@ goes through `write_requirements` (journal first, then an atomic replace).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from venvsyncd.editor import EnvDelta, apply_pip_style, apply_preserve, render_c
 from venvsyncd.errors import ProjectError
 from venvsyncd.fsutil import atomic_write
 from venvsyncd.installer import choose_installer, create_venv, install, uninstall
-from venvsyncd.observe import EnvSide, FileSide, read_env, read_file, requires_map
+from venvsyncd.observe import EnvSide, FileSide, read_env, read_file, requires_map, with_top
 from venvsyncd.plan import Inputs, Plan, decide
 from venvsyncd.project import Project
 from venvsyncd.runner import CommandError
@@ -40,6 +41,11 @@ class Outcome:
     wrote_file: bool = False
     packages: int = 0
     warnings: tuple[str, ...] = ()
+    file_digest: str | None = None  # sha256 of the file content the snapshot now holds
+
+
+def _digest(file: FileSide | None) -> str | None:
+    return None if file is None else hashlib.sha256(file.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ def _sync_locked(project: Project, folder: Path, request: SyncRequest) -> Outcom
             plan.message,
             packages=len(env.frozen),
             warnings=warnings,
+            file_digest=_digest(file),
         )
     outcome = _apply(project, folder, env, file, plan, request)
     return replace(outcome, warnings=warnings)
@@ -145,8 +152,14 @@ def _apply(
     if new_bytes is not None and (file is None or new_bytes != file.data):
         write_requirements(folder, project.requirements, new_bytes, _summary(plan, project))
         wrote = True
-    _remember(project, folder, env, read_file(project.requirements), None)
-    return Outcome("in-sync", plan, _summary(plan, project), None, wrote, len(env.frozen))
+        # Remember what we wrote, not what is on disk now: a save that raced with this
+        # write must still look like a change next time.
+        file = read_file(project.requirements) if file is None else with_top(file, new_bytes)
+    _remember(project, folder, env, file, None)
+    summary = _summary(plan, project)
+    return Outcome(
+        "in-sync", plan, summary, None, wrote, len(env.frozen), file_digest=_digest(file)
+    )
 
 
 def _run_installer(
@@ -245,5 +258,5 @@ def _missing_venv(
     args = ["-r", str(project.requirements)]
     install(installer, venv, args, project.requirements.parent)
     env = read_env(venv)
-    _remember(project, folder, env, read_file(project.requirements), None)
-    return Outcome("in-sync", plan, summary, packages=len(env.frozen))
+    _remember(project, folder, env, file, None)
+    return Outcome("in-sync", plan, summary, packages=len(env.frozen), file_digest=_digest(file))
