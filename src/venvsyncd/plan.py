@@ -133,6 +133,8 @@ def _first_sync(inp: Inputs, wanted: tuple[Wanted, ...]) -> Plan:
     if not unmet and not extra:
         return NOTHING
     direction = inp.force or (None if inp.initial == "ask" else inp.initial)
+    if direction is None and not inp.frozen and inp.mode != "freeze":
+        direction = "file"  # an empty venv is filled from the file, as a new one would be
     if direction is None:
         return Plan("drift", message=_drift_message(unmet, extra))
     refused = _refused_direction(direction, inp.mode)

@@ -38,6 +38,7 @@ class Snapshot:
     wanted: tuple[Wanted, ...]  # what those files asked for
     installed: tuple[FrozenDist, ...]  # the env, as pip freeze lists it
     time: str
+    venv_id: str = ""  # which venv that was (a recreated venv is another one)
 
     def installed_by_name(self) -> dict[str, FrozenDist]:
         return {dist.name: dist for dist in self.installed}
@@ -80,6 +81,7 @@ def snapshot_to_bytes(project: Path, snapshot: Snapshot) -> bytes:
         "format": SNAPSHOT_FORMAT,
         "project": str(project),
         "time": snapshot.time,
+        "venv_id": snapshot.venv_id,
         "files": snapshot.files,
         "wanted": [
             {**w._asdict(), "args": list(w.args), "extras": list(w.extras)} for w in snapshot.wanted
@@ -99,6 +101,7 @@ def snapshot_from_bytes(data: bytes) -> Snapshot:
             wanted=tuple(_wanted_from_json(raw) for raw in document["wanted"]),
             installed=tuple(_dist_from_json(raw) for raw in document["installed"]),
             time=str(document["time"]),
+            venv_id=str(document.get("venv_id", "")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StateProblem(f"corrupt snapshot ({exc.__class__.__name__}: {exc})") from exc
@@ -122,6 +125,15 @@ def load_snapshot(folder: Path) -> Snapshot | None:
 def save_snapshot(folder: Path, project: Path, snapshot: Snapshot) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     atomic_write(folder / "snapshot.json", snapshot_to_bytes(project, snapshot))
+
+
+def venv_identity(root: Path) -> str:
+    """Tells one venv from another made in its place (`rm -rf .venv; python -m venv .venv`)."""
+    try:
+        info = (root / "pyvenv.cfg").stat()
+    except OSError:
+        return ""
+    return f"{info.st_ino}:{info.st_mtime_ns}"
 
 
 def drop_snapshot(folder: Path) -> None:

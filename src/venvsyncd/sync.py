@@ -29,6 +29,7 @@ from venvsyncd.state import (
     project_state_dir,
     save_snapshot,
     utc_now,
+    venv_identity,
 )
 
 
@@ -97,6 +98,9 @@ def _sync_locked(project: Project, folder: Path, request: SyncRequest) -> Outcom
         return _missing_venv(project, folder, file, request)
     env = read_env(project.load_venv())
     snapshot, warnings = _load_snapshot(folder)
+    if snapshot is not None and snapshot.venv_id not in ("", venv_identity(project.venv_root)):
+        warnings += ("the venv was made anew since the last sync: its earlier state is forgotten",)
+        snapshot = None
     plan = decide(_inputs(project, env, file, snapshot, request))
     if plan.state != "act" or request.dry_run:
         if plan.state == "in-sync" and not request.dry_run:
@@ -220,9 +224,11 @@ def _remember(
 ) -> None:
     texts = {} if file is None else file.texts
     wanted = () if file is None else file.wanted
-    if snap is not None and snap.files == texts and snap.installed == env.frozen:
+    venv_id = venv_identity(project.venv_root)
+    now = (texts, env.frozen, venv_id)
+    if snap is not None and (snap.files, snap.installed, snap.venv_id) == now:
         return
-    fresh = Snapshot(files=texts, wanted=wanted, installed=env.frozen, time=utc_now())
+    fresh = Snapshot(texts, wanted, env.frozen, utc_now(), venv_id)
     save_snapshot(folder, project.path, fresh)
 
 

@@ -46,7 +46,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from venvsyncd.cli import projects, syncing
+    from venvsyncd.cli import control, daemonrun, projects, syncing
 
     common = _common()  # for the commands; the top level gets its own copy of the actions
     parser = argparse.ArgumentParser(
@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     projects.register(commands, common)
     syncing.register(commands, common)
+    control.register(commands, common)
+    daemonrun.register(commands, common)
     return parser
 
 

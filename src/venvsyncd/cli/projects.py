@@ -95,7 +95,9 @@ def _refuse_empty_folder(args: argparse.Namespace, folder: Path) -> None:
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd import client
     from venvsyncd.configedit import add_project, save_config_text
+    from venvsyncd.paths import locations
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
     if not folder.is_dir():
@@ -110,11 +112,14 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     save_config_text(ctx.config_file, add_project(text, table))
     if ctx.verbosity >= 0:
         print(f"added {folder} to {ctx.config_file}")
+    client.notify(locations(ctx.config_file).socket, "add", path=str(folder))
     return 0
 
 
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd import client
     from venvsyncd.configedit import remove_project, save_config_text
+    from venvsyncd.paths import locations
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
     config = _load(ctx)
@@ -128,6 +133,7 @@ def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
     save_config_text(ctx.config_file, remove_project(_read_text(ctx.config_file), index))
     if ctx.verbosity >= 0:
         print(f"removed {folder} from {ctx.config_file} (its files and venv are untouched)")
+    client.notify(locations(ctx.config_file).socket, "remove", path=str(folder))
     return 0
 
 

@@ -1,0 +1,291 @@
+"""The daemon's heart: one worker thread that owns all project state.
+
+Other threads (watchdog's, the IPC server's, signal handlers) only put `Command`s on the queue;
+the worker settles, checks that no installer is running, syncs, and publishes an immutable
+tuple of `ProjectStatus` that IPC handlers read.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from venvsyncd.config import Config, ProjectEntry, load_config
+from venvsyncd.daemon.tracked import Tracked
+from venvsyncd.daemon.watch import Watcher
+from venvsyncd.errors import VenvsyncdError
+from venvsyncd.paths import Locations
+from venvsyncd.project import resolve
+from venvsyncd.status import BUSY_STATES, PENDING, SYNCING, ProjectStatus
+
+log = logging.getLogger("venvsyncd")
+
+POLL_SECONDS = 2.0  # for projects that could not get an inotify watch
+NO_WATCH_HINT = (
+    "raise the inotify limits: sudo sysctl fs.inotify.max_user_watches=524288 "
+    "fs.inotify.max_user_instances=1024"
+)
+
+
+@dataclass
+class Command:
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(
+        self, config: Config, extra_paths: Sequence[Path], locs: Locations, rescan: float = 60.0
+    ) -> None:
+        self.config = config
+        self.locations = locs
+        self.extra_paths = tuple(extra_paths)
+        self.rescan_seconds = rescan
+        self.queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.stopping = threading.Event()
+        self.changed = threading.Condition()
+        self.published: tuple[ProjectStatus, ...] = ()
+        self.tracked: dict[str, Tracked] = {}
+        self.watcher = Watcher(self.on_path)
+        self._next_rescan = time.monotonic() + rescan
+        self.on_publish: Callable[[tuple[ProjectStatus, ...]], None] | None = None
+
+    # ---- any thread ----------------------------------------------------------------------
+    def on_path(self, src: str, dest: str | None) -> None:
+        self.queue.put(Command("path", {"paths": (src, dest), "at": time.monotonic()}))
+
+    def submit(self, op: str, **args: Any) -> Command:
+        command = Command(op, args)
+        self.queue.put(command)
+        return command
+
+    def wait_idle(self, paths: list[str], timeout: float) -> bool:
+        """After a barrier (changes on disk now are seen), wait until nothing is pending."""
+        deadline = time.monotonic() + timeout
+        if not self.submit("barrier", paths=paths).done.wait(timeout):
+            return False
+        chosen = set(paths)
+
+        def idle() -> bool:
+            return not any(p.state in BUSY_STATES for p in self.published if p.path in chosen)
+
+        with self.changed:
+            return self.changed.wait_for(idle, max(0.0, deadline - time.monotonic()))
+
+    # ---- the worker ----------------------------------------------------------------------
+    def start_watching(self) -> None:
+        self.watcher.start()
+        self._apply_config(self.config)
+
+    def run_worker(self) -> None:
+        while not self.stopping.is_set():
+            timeout = max(0.0, min(self._next_deadline() - time.monotonic(), 1.0))
+            try:
+                command: Command | None = self.queue.get(timeout=timeout)
+            except queue.Empty:
+                command = None
+            while command is not None:
+                self._handle(command)
+                command = self._next_nowait()
+            self._act_on_due()
+            self._maybe_rescan()
+        self.watcher.stop()
+
+    def _next_nowait(self) -> Command | None:
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _handle(self, command: Command) -> None:
+        handler = getattr(self, f"_op_{command.op}", None)
+        try:
+            command.result = handler(**command.args) if handler else {"error": "unknown op"}
+        except VenvsyncdError as exc:
+            command.result = {"error": exc.message, "hint": exc.hint}
+        finally:
+            command.done.set()
+
+    def _next_deadline(self) -> float:
+        now = time.monotonic()
+        deadline = self._next_rescan
+        settle = self.config.daemon.settle_seconds
+        for tracked in self.tracked.values():
+            if tracked.dirty and not tracked.paused:
+                due = now if tracked.immediate else tracked.last_event + settle
+                deadline = min(deadline, max(due, tracked.recheck_at))
+            if tracked.polled:
+                deadline = min(deadline, now + POLL_SECONDS)
+        return deadline
+
+    # ---- ops (worker thread) -------------------------------------------------------------
+    def _op_path(self, paths: tuple[str, str | None], at: float) -> dict[str, Any]:
+        for tracked in self.tracked.values():
+            hits = [p for p in paths if p is not None and tracked.cares_about(p)]
+            if hits and not tracked.paused:
+                self._mark(tracked, _trigger(tracked, hits[0]), at)
+                if any(_is_venv_life(tracked, p) for p in hits):
+                    self.refresh(tracked)
+        self.publish()
+        return {}
+
+    def _op_barrier(self, paths: list[str]) -> dict[str, Any]:
+        from venvsyncd.daemon.signatures import signature
+
+        for tracked in self._matching(paths):
+            if not tracked.paused and signature(tracked) != tracked.seen:
+                self._mark(tracked, "change found on disk", time.monotonic())
+        self.publish()
+        return {}
+
+    def _op_sync(self, paths: list[str]) -> dict[str, Any]:
+        chosen = self._matching(paths)
+        for tracked in chosen:
+            self._mark(tracked, "sync requested", time.monotonic())
+            tracked.immediate = True
+        self.publish()
+        return {"queued": [t.key for t in chosen]}
+
+    def _op_pause(self, paths: list[str]) -> dict[str, Any]:
+        chosen = self._matching(paths)
+        for tracked in chosen:
+            tracked.paused = True
+        self.publish()
+        return {"paused": [t.key for t in chosen]}
+
+    def _op_resume(self, paths: list[str]) -> dict[str, Any]:
+        chosen = [t for t in self._matching(paths) if t.paused]
+        for tracked in chosen:
+            tracked.paused = False
+            self._mark(tracked, "resumed", time.monotonic())
+        self.publish()
+        return {"resumed": [t.key for t in chosen]}
+
+    def _op_reload(self) -> dict[str, Any]:
+        config = load_config(self.config.file)
+        self._apply_config(config)
+        log.info("reloaded %s: %d projects", config.file, len(self.tracked))
+        return {"reloaded": True, "projects": len(self.tracked)}
+
+    def _op_stop(self) -> dict[str, Any]:
+        self.stopping.set()
+        return {"stopping": True}
+
+    def _matching(self, paths: list[str]) -> list[Tracked]:
+        return [self.tracked[p] for p in paths if p in self.tracked]
+
+    # ---- state changes -------------------------------------------------------------------
+    def _mark(self, tracked: Tracked, trigger: str, at: float) -> None:
+        if not tracked.dirty:
+            tracked.trigger = trigger
+        tracked.dirty = True
+        tracked.last_event = max(tracked.last_event, at)
+        if tracked.state not in (SYNCING,):
+            tracked.state = PENDING
+
+    def publish(self) -> None:
+        self.published = tuple(t.status() for t in self.tracked.values())
+        with self.changed:
+            self.changed.notify_all()
+        if self.on_publish is not None:
+            self.on_publish(self.published)
+
+    def _apply_config(self, config: Config) -> None:
+        from venvsyncd.project import for_path
+
+        self.config = config
+        entries = {str(e.path): e for e in config.projects}
+        for extra in self.extra_paths:
+            adhoc = for_path(config, extra)
+            entries.setdefault(
+                str(adhoc.path), ProjectEntry(adhoc.path, None, None, config.defaults)
+            )
+        for key in set(self.tracked) - set(entries):
+            del self.tracked[key]
+        for key, entry in entries.items():
+            old = self.tracked.get(key)
+            if old is None or old.entry != entry:
+                self.tracked[key] = Tracked(entry, resolve(entry))
+                self.refresh(self.tracked[key])
+        self._rewatch()
+        self.publish()
+
+    def refresh(self, tracked: Tracked) -> None:
+        """Re-resolve the project's venv (created, deleted or replaced) and watch it again."""
+        tracked.project = resolve(tracked.entry)
+        old_site = tracked.site_packages
+        tracked.site_packages = None
+        tracked.python = None
+        if tracked.project.venv_exists():
+            try:
+                venv = tracked.project.load_venv()
+                tracked.site_packages = venv.site_packages
+                tracked.python = venv.version_text
+            except VenvsyncdError:
+                pass
+        if old_site is not None:
+            self.watcher.rewatch(old_site)
+        self._rewatch()
+
+    def _rewatch(self) -> None:
+        wanted = set().union(*(t.folders() for t in self.tracked.values()))
+        failed = self.watcher.set_folders(wanted)
+        for tracked in self.tracked.values():
+            lost = [f for f in tracked.folders() if f in failed]
+            if lost:
+                why = failed[lost[0]].strerror or str(failed[lost[0]])
+                tracked.polled = (
+                    f"polled every {POLL_SECONDS:g} s: no inotify watch ({why}); {NO_WATCH_HINT}"
+                )
+                log.warning("%s: %s", tracked.key, tracked.polled)
+            else:
+                tracked.polled = None
+
+    def _maybe_rescan(self) -> None:
+        now = time.monotonic()
+        polled = [t for t in self.tracked.values() if t.polled]
+        if now < self._next_rescan and not polled:
+            return
+        from venvsyncd.daemon.signatures import signature
+
+        everyone = now >= self._next_rescan
+        for tracked in self.tracked.values() if everyone else polled:
+            if not tracked.paused and not tracked.dirty and signature(tracked) != tracked.seen:
+                self._mark(tracked, "rescan", now)
+        if everyone:
+            self._next_rescan = now + self.rescan_seconds
+        self.publish()
+
+    def _act_on_due(self) -> None:
+        from venvsyncd.daemon.acting import act
+
+        settle = self.config.daemon.settle_seconds
+        for tracked in list(self.tracked.values()):
+            if self.stopping.is_set():
+                return
+            if not tracked.dirty or tracked.paused:
+                continue
+            if not tracked.immediate and time.monotonic() - tracked.last_event < settle:
+                continue
+            act(self, tracked)
+
+
+def _is_venv_life(tracked: Tracked, path: str) -> bool:
+    project = tracked.project
+    return path == str(project.venv_root) or path == str(tracked.site_packages)
+
+
+def _trigger(tracked: Tracked, path: str) -> str:
+    if tracked.site_packages is not None and path.startswith(str(tracked.site_packages)):
+        return "venv changed"
+    if path == str(tracked.project.venv_root):
+        return "venv created or removed"
+    return "file changed"

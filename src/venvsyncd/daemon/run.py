@@ -1,0 +1,76 @@
+"""`venvsyncd run`: set up, serve, work until SIGTERM/SIGINT/`stop`, then clean up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from venvsyncd import __version__
+from venvsyncd.config import load_config
+from venvsyncd.daemon.core import Daemon
+from venvsyncd.daemon.handlers import handler_table
+from venvsyncd.daemon.logsetup import configure
+from venvsyncd.paths import Locations
+from venvsyncd.state import utc_now
+from venvsyncd.status import DaemonInfo
+
+log = logging.getLogger("venvsyncd")
+
+
+def rescan_seconds() -> float:
+    """60 s, or `$VENVSYNCD_RESCAN_SECONDS` (a tuning knob, used by the tests)."""
+    try:
+        return max(0.1, float(os.environ.get("VENVSYNCD_RESCAN_SECONDS", "60")))
+    except ValueError:
+        return 60.0
+
+
+def run_daemon(locs: Locations, extra_paths: Sequence[Path], verbosity: int) -> int:
+    from venvsyncd.ipc import IpcServer
+
+    config = load_config(locs.config_file)  # a bad config exits 2 before anything starts
+    log_file = configure(config.daemon.log_level, locs.log_dir, verbosity)
+    daemon = Daemon(config, extra_paths, locs, rescan=rescan_seconds())
+    info = DaemonInfo(os.getpid(), __version__, utc_now(), str(config.file), str(locs.socket))
+    with IpcServer(locs.socket, handler_table(daemon, info)) as server:
+        started = time.monotonic()
+        daemon.start_watching()  # projects are published (pending) before the first request
+        server.start()
+        _install_signals(daemon)
+        log.info(
+            "venvsyncd %s started (pid %d): %d projects, socket %s, log %s, ready in %.2f s",
+            __version__,
+            os.getpid(),
+            len(daemon.tracked),
+            locs.socket,
+            log_file,
+            time.monotonic() - started,
+        )
+        daemon.run_worker()
+        log.info("venvsyncd stopping")
+        server.close()  # no new requests; then let the ones in flight (a `stop`) reply
+        server.drain(5.0)
+    return 0
+
+
+def _install_signals(daemon: Daemon) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        daemon.stopping.set()
+        daemon.submit("stop")  # wakes the worker
+
+    def reload(signum: int, frame: FrameType | None) -> None:
+        daemon.submit("reload")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, reload)

@@ -1,0 +1,81 @@
+"""The worker's record of one watched project (mutable, touched by the worker thread only)."""
+# ruff: noqa: PTH119, PTH120  (event paths are strings; os.path on them is the cheap way)
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from venvsyncd.config import ProjectEntry
+from venvsyncd.project import Project
+from venvsyncd.status import IN_SYNC, PAUSED, PENDING, ProjectStatus
+
+
+@dataclass
+class Tracked:
+    entry: ProjectEntry
+    project: Project
+    state: str = PENDING
+    dirty: bool = True  # a change (or startup) not yet acted on
+    last_event: float = 0.0  # monotonic time of the last change seen
+    immediate: bool = False  # `sync` asked for it: no settle time
+    paused: bool = False
+    packages: int = 0
+    python: str | None = None
+    last_sync: str | None = None
+    last_change: str | None = None
+    message: str | None = None
+    polled: str | None = None  # why this project is polled instead of watched
+    seen: Hashable = None  # signatures of both sides when last acted on
+    site_packages: Path | None = None
+    trigger: str = "startup"  # what made it dirty, for the log
+    synced_at: float = 0.0  # wall-clock time of the last sync (what counts as "fresh" after)
+    recheck_at: float = 0.0  # monotonic time before which a busy venv is not looked at again
+    extra_files: frozenset[str] = field(default_factory=frozenset)  # included files
+
+    @property
+    def key(self) -> str:
+        return str(self.project.path)
+
+    def folders(self) -> set[Path]:
+        """What to watch: the requirements file's folder and the venv's site-packages."""
+        wanted = {self.project.requirements.parent, self.project.path}
+        wanted |= {Path(p).parent for p in self.extra_files}
+        if self.site_packages is not None:
+            wanted.add(self.site_packages)
+        return {f for f in wanted if f.is_dir()}
+
+    def cares_about(self, path: str) -> bool:
+        """Is a change at `path` one of this project's?"""
+        project = self.project
+        if self.site_packages is not None and (
+            os.path.dirname(path) == str(self.site_packages) or path == str(self.site_packages)
+        ):
+            return True
+        if path == str(project.requirements) or path in self.extra_files:
+            return True
+        return os.path.dirname(path) == str(project.path) and os.path.basename(path) in (
+            project.venv_root.name,
+            project.requirements.name,
+        )
+
+    def status(self) -> ProjectStatus:
+        project = self.project
+        message = self.message
+        if self.polled and self.state == IN_SYNC:
+            message = self.polled
+        return ProjectStatus(
+            path=str(project.path),
+            venv=str(project.venv_root),
+            requirements=str(project.requirements),
+            python=self.python,
+            mode=project.settings.mode,
+            style=project.settings.style,
+            state=PAUSED if self.paused else self.state,
+            packages=self.packages,
+            last_sync=self.last_sync,
+            last_change=self.last_change,
+            message=message,
+        )

@@ -1,0 +1,114 @@
+"""Filesystem watches: one watchdog Observer, one non-recursive schedule per folder.
+
+watchdog callbacks only hand `(src, dest)` paths to the daemon's callback, which enqueues.
+Scheduling the same folder twice with different filters makes the last inotify mask win for
+both (watchdog#275), so a folder is scheduled once, whatever number of projects share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
+
+log = logging.getLogger("venvsyncd.watch")
+
+# Writes, creations, deletions and renames; never opens or reads (our own reads of a file
+# would otherwise wake us up).
+WATCHED_EVENTS: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileClosedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+]
+
+PathCallback = Callable[[str, str | None], None]
+
+
+def _text(path: bytes | str) -> str:
+    return os.fsdecode(path)
+
+
+class _Forward(FileSystemEventHandler):
+    def __init__(self, callback: PathCallback) -> None:
+        self._callback = callback
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        dest = _text(event.dest_path) if event.dest_path else None
+        self._callback(_text(event.src_path), dest)
+
+
+class Watcher:
+    """Keeps exactly one watch on each folder it is told about."""
+
+    def __init__(self, callback: PathCallback) -> None:
+        self._handler = _Forward(callback)
+        self._observer = Observer()
+        self._watches: dict[Path, ObservedWatch] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._observer.start()
+
+    def stop(self) -> None:
+        self._observer.stop()
+        if self._observer.is_alive():
+            self._observer.join(timeout=5)
+
+    @property
+    def folders(self) -> set[Path]:
+        with self._lock:
+            return set(self._watches)
+
+    def set_folders(self, wanted: Iterable[Path]) -> dict[Path, OSError]:
+        """Watch exactly `wanted`; the folders that could not be watched, with why."""
+        wanted = set(wanted)
+        failed: dict[Path, OSError] = {}
+        with self._lock:
+            for folder in set(self._watches) - wanted:
+                self._unschedule(folder)
+            for folder in sorted(wanted - set(self._watches)):
+                try:
+                    self._watches[folder] = self._observer.schedule(
+                        self._handler, str(folder), recursive=False, event_filter=WATCHED_EVENTS
+                    )
+                except OSError as exc:
+                    failed[folder] = exc
+        return failed
+
+    def rewatch(self, folder: Path) -> None:
+        """Drop a folder's watch (it was deleted or replaced); `set_folders` makes a new one."""
+        with self._lock:
+            self._unschedule(folder)
+
+    def _unschedule(self, folder: Path) -> None:
+        watch = self._watches.pop(folder, None)
+        if watch is None:
+            return
+        try:
+            self._observer.unschedule(watch)
+        except (KeyError, OSError) as exc:  # the folder is gone: its watch went with it
+            log.debug("unschedule %s: %s", folder, exc)
