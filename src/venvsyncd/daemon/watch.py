@@ -27,7 +27,7 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from watchdog.observers.api import ObservedWatch
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 log = logging.getLogger("venvsyncd.watch")
 
@@ -66,14 +66,22 @@ class Watcher:
 
     def __init__(self, callback: PathCallback) -> None:
         self._handler = _Forward(callback)
-        self._observer = Observer()
         self._watches: dict[Path, ObservedWatch] = {}
         self._lock = threading.Lock()
+        self.unavailable: OSError | None = None  # inotify could not be had at all (EMFILE)
+        try:
+            self._observer: BaseObserver | None = Observer()
+        except OSError as exc:
+            self._observer, self.unavailable = None, exc
+            log.warning("no inotify instance (%s): every project will be polled", exc)
 
     def start(self) -> None:
-        self._observer.start()
+        if self._observer is not None:
+            self._observer.start()
 
     def stop(self) -> None:
+        if self._observer is None:
+            return
         self._observer.stop()
         if self._observer.is_alive():
             self._observer.join(timeout=5)
@@ -86,6 +94,9 @@ class Watcher:
     def set_folders(self, wanted: Iterable[Path]) -> dict[Path, OSError]:
         """Watch exactly `wanted`; the folders that could not be watched, with why."""
         wanted = set(wanted)
+        if self._observer is None:
+            assert self.unavailable is not None
+            return dict.fromkeys(wanted, self.unavailable)
         failed: dict[Path, OSError] = {}
         with self._lock:
             for folder in set(self._watches) - wanted:
@@ -106,7 +117,7 @@ class Watcher:
 
     def _unschedule(self, folder: Path) -> None:
         watch = self._watches.pop(folder, None)
-        if watch is None:
+        if watch is None or self._observer is None:
             return
         try:
             self._observer.unschedule(watch)
