@@ -128,13 +128,21 @@ class Daemon:
 
     # ---- ops (worker thread) -------------------------------------------------------------
     def _op_path(self, paths: tuple[str, str | None], at: float) -> dict[str, Any]:
+        from venvsyncd.daemon.signatures import signature
+
+        changed = False
         for tracked in self.tracked.values():
             hits = [p for p in paths if p is not None and tracked.cares_about(p)]
-            if hits and not tracked.paused:
-                self._mark(tracked, _trigger(tracked, hits[0]), at)
-                if any(_is_venv_life(tracked, p) for p in hits):
-                    self.refresh(tracked)
-        self.publish()
+            if not hits or tracked.paused:
+                continue
+            if any(_is_venv_life(tracked, p) for p in hits):
+                self.refresh(tracked)
+            elif not tracked.dirty and signature(tracked) == tracked.seen:
+                continue  # the echo of our own write or install: both sides are as we left them
+            self._mark(tracked, _trigger(tracked, hits[0]), at)
+            changed = True
+        if changed:
+            self.publish()
         return {}
 
     def _op_barrier(self, paths: list[str]) -> dict[str, Any]:
