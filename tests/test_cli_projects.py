@@ -156,3 +156,16 @@ def test_config_option_before_or_after_the_command(
     assert main(args) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["config"] == str(other) and listed["projects"][0]["path"] == str(tmp_path)
+
+
+def test_config_rewrites_keep_the_previous_version(tmp_path: Path) -> None:
+    from venvsyncd.journal import entries
+    from venvsyncd.paths import locations
+
+    config_file().parent.mkdir(parents=True)
+    config_file().write_text(COMMENTED)
+    app = make_project(tmp_path / "app")
+    assert main(["add", str(app)]) == 0
+    kept = entries(locations().state_dir / "config")
+    assert [e.content.read_text() for e in kept] == [COMMENTED]
+    assert kept[0].summary == f"add {app}"

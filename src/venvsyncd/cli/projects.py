@@ -96,7 +96,7 @@ def _refuse_empty_folder(args: argparse.Namespace, folder: Path) -> None:
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd import client
-    from venvsyncd.configedit import add_project, save_config_text
+    from venvsyncd.configedit import add_project
     from venvsyncd.paths import locations
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
@@ -109,7 +109,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     _refuse_empty_folder(args, folder)
     table = _new_table(args, folder, ctx)
     text = _read_text(ctx.config_file)
-    save_config_text(ctx.config_file, add_project(text, table))
+    _save(ctx, add_project(text, table), f"add {folder}")
     if ctx.verbosity >= 0:
         print(f"added {folder} to {ctx.config_file}")
     client.notify(locations(ctx.config_file).socket, "add", path=str(folder))
@@ -118,7 +118,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd import client
-    from venvsyncd.configedit import remove_project, save_config_text
+    from venvsyncd.configedit import remove_project
     from venvsyncd.paths import locations
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
@@ -130,7 +130,7 @@ def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
             hint="`venvsyncd list` shows the configured projects",
         )
     index = config.projects.index(entry)
-    save_config_text(ctx.config_file, remove_project(_read_text(ctx.config_file), index))
+    _save(ctx, remove_project(_read_text(ctx.config_file), index), f"remove {folder}")
     if ctx.verbosity >= 0:
         print(f"removed {folder} from {ctx.config_file} (its files and venv are untouched)")
     client.notify(locations(ctx.config_file).socket, "remove", path=str(folder))
@@ -160,6 +160,18 @@ def _aligned(projects: list[dict[str, Any]]) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in cells
     ]
+
+
+def _save(ctx: Context, text: str, summary: str) -> None:
+    """Write the config atomically, keeping the version it replaces in the state dir."""
+    from venvsyncd import journal
+    from venvsyncd.configedit import save_config_text
+    from venvsyncd.paths import locations
+
+    if ctx.config_file.exists():
+        kept = locations(ctx.config_file).state_dir / "config"
+        journal.record(kept, ctx.config_file, ctx.config_file.read_bytes(), summary)
+    save_config_text(ctx.config_file, text)
 
 
 def _read_text(path: Path) -> str:
