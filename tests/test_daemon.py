@@ -19,6 +19,7 @@ from venvsyncd.cli import main
 from venvsyncd.journal import entries
 from venvsyncd.paths import locations
 from venvsyncd.state import project_state_dir
+from venvsyncd.venvs import Venv
 
 pytestmark = pytest.mark.slow
 SETTLE = 0.3
@@ -66,14 +67,31 @@ def slow_wheel(dest: Path, name: str = "slowpkg", modules: int = 400) -> Path:
     return write_wheel(dest / f"{name}-1.0-py3-none-any.whl", files, info)
 
 
+def watched(
+    factory: list[DaemonProcess], project: Path, tmp: Path, text: str, *packages: str
+) -> tuple[Venv, Path, DaemonProcess]:
+    """A project with a venv holding `packages` and a file `text`, watched and settled."""
+    venv = make_venv(project / ".venv", *packages)
+    req = project / "requirements.txt"
+    req.write_text(text)
+    daemon = start(factory, project, tmp=tmp)
+    daemon.idle()
+    return venv, req, daemon
+
+
+def slow_wheelhouse(tmp: Path) -> Path:
+    wheels = tmp / "slow"
+    wheels.mkdir()
+    slow_wheel(wheels, "slowpkg", modules=600)
+    return wheels
+
+
 def test_pip_install_reaches_the_file_once(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    venv = make_venv(project / ".venv", "alpha==1.0")
-    req = project / "requirements.txt"
-    req.write_text("# app\nalpha==1.0\n")
-    daemon = start(daemon_factory, project, tmp=tmp_path)
-    daemon.idle()
+    venv, req, daemon = watched(
+        daemon_factory, project, tmp_path, "# app\nalpha==1.0\n", "alpha==1.0"
+    )
     pip(venv, "install", "beta")
     exited = time.monotonic()
     wait_for(lambda: "beta==1.0" in req.read_text(), 30, "beta in the file")
@@ -144,14 +162,8 @@ def test_saving_the_file_installs_once(
 def test_file_change_waits_for_a_running_pip(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    venv = make_venv(project / ".venv", "alpha==1.0")
-    req = project / "requirements.txt"
-    req.write_text("alpha==1.0\n")
-    wheels = tmp_path / "slow"
-    wheels.mkdir()
-    slow_wheel(wheels, "slowpkg", modules=600)
-    daemon = start(daemon_factory, project, tmp=tmp_path)
-    daemon.idle()
+    wheels = slow_wheelhouse(tmp_path)
+    venv, req, daemon = watched(daemon_factory, project, tmp_path, "alpha==1.0\n", "alpha==1.0")
     user_pip = subprocess.Popen(
         [venv.python, "-m", "pip", "install", "--find-links", wheels, "slowpkg"],
         stdout=subprocess.DEVNULL,
@@ -180,14 +192,10 @@ def test_file_change_waits_for_a_running_pip(
 def test_kill_during_own_install_then_restart_reconciles(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    venv = make_venv(project / ".venv", "alpha==1.0")
-    req = project / "requirements.txt"
-    req.write_text("# keep me\nalpha==1.0\n")
-    wheels = tmp_path / "slow"
-    wheels.mkdir()
-    slow_wheel(wheels, "slowpkg", modules=600)
-    daemon = start(daemon_factory, project, tmp=tmp_path)
-    daemon.idle()
+    wheels = slow_wheelhouse(tmp_path)
+    venv, req, daemon = watched(
+        daemon_factory, project, tmp_path, "# keep me\nalpha==1.0\n", "alpha==1.0"
+    )
     req.write_text(f"# keep me\n--find-links {wheels}\nalpha==1.0\nslowpkg\n")
     wait_for(lambda: daemon.project(project)["state"] == "syncing", 60, "the daemon's install")
     wait_for(lambda: (venv.site_packages / "slowpkg").exists(), 60, "its pip to write")
@@ -203,11 +211,7 @@ def test_kill_during_own_install_then_restart_reconciles(
 def test_uv_install_reaches_the_file(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    venv = make_venv(project / ".venv", "alpha==1.0")
-    req = project / "requirements.txt"
-    req.write_text("alpha==1.0\n")
-    daemon = start(daemon_factory, project, tmp=tmp_path)
-    daemon.idle()
+    venv, req, daemon = watched(daemon_factory, project, tmp_path, "alpha==1.0\n", "alpha==1.0")
     run([UV, "pip", "install", "--python", venv.python, "eta", "alpha==2.0"])
     wait_for(lambda: "eta==1.0" in req.read_text(), 30, "eta in the file")
     daemon.idle()
@@ -241,11 +245,7 @@ def test_no_daemon_second_daemon_and_stop(
 def test_deleted_file_is_an_error_and_uninstalls_nothing(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    venv = make_venv(project / ".venv", "alpha==1.0")
-    req = project / "requirements.txt"
-    req.write_text("alpha==1.0\n")
-    daemon = start(daemon_factory, project, tmp=tmp_path)
-    daemon.idle()
+    venv, req, daemon = watched(daemon_factory, project, tmp_path, "alpha==1.0\n", "alpha==1.0")
     req.unlink()
     wait_for(lambda: daemon.project(project)["state"] == "error", 30, "the error state")
     assert "deleted" in daemon.project(project)["message"]
