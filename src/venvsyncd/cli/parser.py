@@ -46,7 +46,7 @@ def _common() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from venvsyncd.cli import control, daemonrun, projects, syncing
+    from venvsyncd.cli import control, daemonrun, doctor, projects, service, syncing
 
     common = _common()  # for the commands; the top level gets its own copy of the actions
     parser = argparse.ArgumentParser(
@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     syncing.register(commands, common)
     control.register(commands, common)
     daemonrun.register(commands, common)
+    service.register(commands, common)
+    doctor.register(commands, common)
     return parser
 
 

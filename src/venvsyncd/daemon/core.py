@@ -57,6 +57,8 @@ class Daemon:
         self.watcher = Watcher(self.on_path)
         self._next_rescan = time.monotonic() + rescan
         self.on_publish: Callable[[tuple[ProjectStatus, ...]], None] | None = None
+        # Each turn of the worker loop (the service watchdog); seconds until it is due again.
+        self.on_tick: Callable[[], float] | None = None
 
     # ---- any thread ----------------------------------------------------------------------
     def on_path(self, src: str, dest: str | None) -> None:
@@ -87,7 +89,8 @@ class Daemon:
 
     def run_worker(self) -> None:
         while not self.stopping.is_set():
-            timeout = max(0.0, min(self._next_deadline() - time.monotonic(), 1.0))
+            tick = self.on_tick() if self.on_tick is not None else 1.0
+            timeout = max(0.0, min(self._next_deadline() - time.monotonic(), 1.0, tick))
             try:
                 command: Command | None = self.queue.get(timeout=timeout)
             except queue.Empty:
