@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +29,24 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str, step: floa
 
 
 class DaemonProcess:
-    def __init__(self, *paths: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *paths: Path,
+        log: Path,
+        env: dict[str, str] | None = None,
+        prefix: Sequence[str] = (),
+        preexec_fn: Callable[[], object] | None = None,
+    ) -> None:
+        """`prefix` runs the daemon through a wrapper (`setpriv ...`); `preexec_fn` sets limits."""
         self.socket = locations().socket
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "venvsyncd", "-v", "run", *map(str, paths)],
+            [*prefix, sys.executable, "-m", "venvsyncd", "-v", "run", *map(str, paths)],
             stdout=self._out,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=preexec_fn,
         )
 
     def ask(self, op: str, **args: Any) -> dict[str, Any]:
@@ -97,3 +106,40 @@ class DaemonProcess:
 
 def daemon_env() -> dict[str, str]:
     return dict(os.environ)
+
+
+class HeldWheels:
+    """Serves a folder of wheels on 127.0.0.1 (for pip's `--find-links`); a wheel download
+    waits until `release()`, so a test holds a real pip in the middle of its run."""
+
+    def __init__(self, folder: Path) -> None:
+        import functools
+        import http.server
+        import threading
+
+        self.requested = threading.Event()
+        self.released = threading.Event()
+        held = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.endswith(".whl"):
+                    held.requested.set()
+                    held.released.wait(120)
+                super().do_GET()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        handler = functools.partial(Handler, directory=str(folder))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()

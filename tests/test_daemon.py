@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import UV, make_venv, pip, pip_freeze, run
-from tests.daemonproc import DaemonProcess, wait_for
+from tests.daemonproc import DaemonProcess, HeldWheels, wait_for
 from tests.wheelhouse import write_wheel
 from venvsyncd.cli import main
 from venvsyncd.journal import entries
@@ -162,31 +162,32 @@ def test_saving_the_file_installs_once(
 def test_file_change_waits_for_a_running_pip(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
-    wheels = slow_wheelhouse(tmp_path)
     venv, req, daemon = watched(daemon_factory, project, tmp_path, "alpha==1.0\n", "alpha==1.0")
-    user_pip = subprocess.Popen(
-        [venv.python, "-m", "pip", "install", "--find-links", wheels, "slowpkg"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: (venv.site_packages / "slowpkg").exists(), 60, "pip to start writing")
-    req.write_text("alpha==1.0\neta==1.0\n")
-    waiting = wait_for(
-        lambda: (
-            user_pip.poll() is not None or "waiting" in (daemon.project(project)["message"] or "")
-        ),
-        60,
-        "the daemon to wait for pip",
-    )
-    assert user_pip.poll() is None, "pip ended before the daemon was seen waiting"
-    assert waiting
-    assert "eta" not in pip_freeze(venv)  # nothing installed while pip runs
-    assert user_pip.wait(120) == 0
+    held = HeldWheels(slow_wheelhouse(tmp_path))
+    try:
+        user_pip = subprocess.Popen(
+            [venv.python, "-m", "pip", "install", "--find-links", held.url, "slowpkg"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert held.requested.wait(60), "pip never asked for the wheel"
+        req.write_text("alpha==1.0\neta==1.0\n")  # saved while the user's pip runs
+        wait_for(
+            lambda: "waiting" in (daemon.project(project)["message"] or ""),
+            60,
+            "the daemon to wait for pip",
+        )
+        assert "eta" not in pip_freeze(venv)  # nothing installed while pip runs
+        held.release()
+        assert user_pip.wait(120) == 0
+    finally:
+        held.close()
     shown = daemon.idle()["projects"][0]
     frozen = pip_freeze(venv)
     assert "eta==1.0" in frozen and "slowpkg==1.0" in frozen
     assert shown["state"] == "in-sync"
     assert req.read_text() == "alpha==1.0\neta==1.0\nslowpkg==1.0\n"
+    assert installer_runs(daemon) == 1
 
 
 def test_kill_during_own_install_then_restart_reconciles(
