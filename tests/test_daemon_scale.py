@@ -87,7 +87,7 @@ def test_lost_events_are_found_by_the_rescan(config: Path, project: Path, tmp_pa
     try:
         assert daemon.wait_idle([str(project)], 60)
         pip(venv, "install", "eta")
-        wait_for(lambda: "eta==1.0" in req.read_text(), 30, "the rescan to find eta")
+        wait_for(lambda: "eta==1.0" in req.read_text(), 90, "the rescan to find eta")
         assert daemon.published[0].state == "in-sync"
     finally:
         daemon.stopping.set()
