@@ -169,3 +169,16 @@ def test_config_rewrites_keep_the_previous_version(tmp_path: Path) -> None:
     kept = entries(locations().state_dir / "config")
     assert [e.content.read_text() for e in kept] == [COMMENTED]
     assert kept[0].summary == f"add {app}"
+
+
+def test_every_command_is_in_the_lazy_table() -> None:
+    from venvsyncd.cli.parser import COMMAND_MODULES, build_parser, named_command
+
+    parser = build_parser()
+    registered = set()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        registered |= set(getattr(action, "choices", {}) or {})
+    assert registered == set(COMMAND_MODULES)
+    assert named_command(["--config", "status", "list"]) == "list"
+    assert named_command(["-v", "status", "--json"]) == "status"
+    assert named_command(["--bogus"]) is None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,14 +57,17 @@ def installed(venv: Venv) -> tuple[FrozenDist, ...]:
     return tuple(_frozen(info, links) for info in _discover(listings))
 
 
-def freeze(venv: Venv) -> tuple[FrozenDist, ...]:
-    """What `pip freeze` lists: pip's skip set for the venv's Python, sorted as pip sorts."""
+def freeze(venv: Venv, dists: Sequence[FrozenDist] | None = None) -> tuple[FrozenDist, ...]:
+    """What `pip freeze` lists: pip's skip set for the venv's Python, sorted as pip sorts.
+
+    `dists` is `installed(venv)` when the caller has it already (one scan, not two).
+    """
     version = python_version(venv)
     skip = ALWAYS_SKIPPED
     if version is not None and version < (3, 12):
         skip = skip | SKIPPED_BEFORE_3_12
     by_name: dict[str, FrozenDist] = {}
-    for dist in installed(venv):
+    for dist in installed(venv) if dists is None else dists:
         by_name[canonicalize(dist.raw_name)] = dist  # a later dist replaces an earlier one
     ordered = sorted(by_name.items(), key=lambda item: item[1].raw_name.lower())
     return tuple(dist for name, dist in ordered if name not in skip)

@@ -56,7 +56,8 @@ def read_env(venv: Venv) -> EnvSide:
     from venvsyncd.freeze import freeze, installed
 
     every = installed(venv)
-    return EnvSide(venv, freeze(venv), {d.name: d for d in every}, marker_environment(venv))
+    frozen = freeze(venv, every)
+    return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv))
 
 
 def read_file(path: Path) -> FileSide | None:

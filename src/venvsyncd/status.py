@@ -5,17 +5,33 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-# Project states, as the contract names them.
-IN_SYNC = "in-sync"
-PENDING = "pending"  # a change seen, waiting for the installer to finish / the settle time
-SYNCING = "syncing"
-DRIFT = "drift"
-CONFLICT = "conflict"
-ERROR = "error"
-PAUSED = "paused"
-STATES = (IN_SYNC, PENDING, SYNCING, DRIFT, CONFLICT, ERROR, PAUSED)
-BUSY_STATES = (PENDING, SYNCING)
-NEEDS_USER = (DRIFT, CONFLICT, ERROR)
+from venvsyncd.states import (
+    BUSY_STATES,
+    CONFLICT,
+    DRIFT,
+    ERROR,
+    IN_SYNC,
+    NEEDS_USER,
+    PAUSED,
+    PENDING,
+    STATES,
+    SYNCING,
+)
+
+__all__ = [
+    "BUSY_STATES",
+    "CONFLICT",
+    "DRIFT",
+    "ERROR",
+    "IN_SYNC",
+    "NEEDS_USER",
+    "PAUSED",
+    "PENDING",
+    "STATES",
+    "SYNCING",
+    "DaemonInfo",
+    "ProjectStatus",
+]
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ EXIT_INTERRUPTED = 130
 def main(argv: Sequence[str] | None = None) -> int:
     from venvsyncd.cli.parser import build_parser, context_from
 
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help, --version, bad usage
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if getattr(args, "handler", None) is None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.cli.parser import Context
-from venvsyncd.status import IN_SYNC, NEEDS_USER, PAUSED
+from venvsyncd.states import IN_SYNC, NEEDS_USER, PAUSED
 
 DEFAULT_WAIT = 60.0
 STOP_WAIT = 10.0

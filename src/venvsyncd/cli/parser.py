@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from venvsyncd import __version__
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What every command gets besides its own arguments."""
 
     config_file: Path
@@ -45,9 +45,40 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from venvsyncd.cli import control, daemonrun, doctor, projects, service, syncing
+# Which module registers each command: a command line names one, and only that module is
+# imported (a client command such as `status` then starts fast).
+COMMAND_MODULES = {
+    **dict.fromkeys(("freeze", "add", "remove", "list"), "projects"),
+    **dict.fromkeys(("sync", "diff", "history", "undo"), "syncing"),
+    **dict.fromkeys(("status", "stop", "reload", "pause", "resume"), "control"),
+    "run": "daemonrun",
+    "service": "service",
+    "doctor": "doctor",
+}
+_OPTIONS_WITH_VALUE = ("--config",)
 
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command an argv names (its first word that is not a global option), if known."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _OPTIONS_WITH_VALUE:
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in COMMAND_MODULES else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with `argv`, only the module of the command it names is registered."""
+    import importlib
+
+    command = None if argv is None else named_command(argv)
+    wanted = (
+        [COMMAND_MODULES[command]] if command else list(dict.fromkeys(COMMAND_MODULES.values()))
+    )
     common = _common()  # for the commands; the top level gets its own copy of the actions
     parser = argparse.ArgumentParser(
         prog="venvsyncd",
@@ -59,12 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=None)
     parser.add_argument("--version", action="version", version=f"venvsyncd {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    projects.register(commands, common)
-    syncing.register(commands, common)
-    control.register(commands, common)
-    daemonrun.register(commands, common)
-    service.register(commands, common)
-    doctor.register(commands, common)
+    for name in wanted:
+        importlib.import_module(f"venvsyncd.cli.{name}").register(commands, common)
     return parser
 
 

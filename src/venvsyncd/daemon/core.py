@@ -225,11 +225,11 @@ class Daemon:
             old = self.tracked.get(key)
             if old is None or old.entry != entry:
                 self.tracked[key] = Tracked(entry, resolve(entry))
-                self.refresh(self.tracked[key])
-        self._rewatch()
+                self.refresh(self.tracked[key], rewatch=False)
+        self._rewatch()  # once for all: per project it would be quadratic
         self.publish()
 
-    def refresh(self, tracked: Tracked) -> None:
+    def refresh(self, tracked: Tracked, rewatch: bool = True) -> None:
         """Re-resolve the project's venv (created, deleted or replaced) and watch it again."""
         tracked.project = resolve(tracked.entry)
         old_site = tracked.site_packages
@@ -244,7 +244,8 @@ class Daemon:
                 pass
         if old_site is not None:
             self.watcher.rewatch(old_site)
-        self._rewatch()
+        if rewatch:
+            self._rewatch()
 
     def _rewatch(self) -> None:
         wanted = set().union(*(t.folders() for t in self.tracked.values()))
