@@ -381,7 +381,7 @@ def test_past_the_connection_cap_a_client_is_told_busy() -> None:
         blocked = [pool.submit(client.request, sock_path(), "block") for _ in range(2)]
         assert entered.acquire(timeout=10) and entered.acquire(timeout=10)
         with pytest.raises(VenvsyncdError, match=r"^busy$"):
-            client.request(sock_path(), "echo")
+            client.request(sock_path(), "echo", 0.5)  # asked again and again for 0.5 s
         release.set()
         assert [f.result(10) for f in blocked] == [{"released": True}] * 2
         pool.shutdown()

@@ -20,6 +20,7 @@ from venvsyncd.errors import DaemonNotRunning, VenvsyncdError
 
 MAX_REQUEST = 1024 * 1024  # bytes in a request line, newline excluded
 MAX_REPLY = 64 * 1024 * 1024  # a status with many projects is still far below this
+BUSY = "busy"  # the daemon's reply when all its connection slots are taken
 START_HINT = "start it with `venvsyncd run` or as a service: `venvsyncd service install`"
 
 
@@ -124,32 +125,46 @@ def request(socket_path: Path, op: str, timeout: float = 10.0, /, **args: Any) -
 
     `timeout` is positional-only, so an op may take a `timeout` argument of its own:
     `request(sock, "wait", 65.0, timeout=60.0)` waits 65 s for a reply to a 60 s wait.
+    A daemon too busy to take the request (all its connection slots in use) is asked again
+    until `timeout`: it did nothing with it.
 
     Raises DaemonNotRunning when nothing listens, VenvsyncdError with the daemon's text (and
     hint) for an error reply, and VenvsyncdError when no reply comes within `timeout` seconds.
     """
     deadline = time.monotonic() + timeout
+    pause = 0.02
+    while True:
+        try:
+            reply = _request_once(socket_path, deadline, {"op": op, **args})
+        except TimeoutError:
+            raise VenvsyncdError(
+                f"the daemon did not answer {op!r} within {timeout:g} s (socket {socket_path})",
+                hint="see the daemon's log; `venvsyncd stop` and start it again if it hangs",
+            ) from None
+        if reply.get("error") != BUSY or time.monotonic() + pause >= deadline:
+            break
+        time.sleep(pause)
+        pause = min(2 * pause, 0.5)
+    if "error" in reply:
+        hint = reply.get("hint")
+        raise VenvsyncdError(str(reply["error"]), hint=hint if isinstance(hint, str) else None)
+    return reply
+
+
+def _request_once(socket_path: Path, deadline: float, message: dict[str, Any]) -> dict[str, Any]:
+    """One connection, one request, its reply (an error reply too); TimeoutError at `deadline`."""
     try:
-        with connect(socket_path, timeout) as sock:
-            _send(sock, encode_frame({"op": op, **args}))
+        with connect(socket_path, max(0.0, deadline - time.monotonic())) as sock:
+            _send(sock, encode_frame(message))
             line = read_frame(sock, MAX_REPLY, deadline)
-    except TimeoutError:
-        raise VenvsyncdError(
-            f"the daemon did not answer {op!r} within {timeout:g} s (socket {socket_path})",
-            hint="see the daemon's log; `venvsyncd stop` and start it again if it hangs",
-        ) from None
     except (FrameError, ConnectionResetError) as exc:
         raise VenvsyncdError(f"bad answer from the daemon on {socket_path}: {exc}") from None
     if line is None:
         raise VenvsyncdError(f"the daemon on {socket_path} closed the connection without answering")
     try:
-        reply = decode_frame(line)
+        return decode_frame(line)
     except FrameError as exc:
         raise VenvsyncdError(f"bad answer from the daemon on {socket_path}: {exc}") from None
-    if "error" in reply:
-        hint = reply.get("hint")
-        raise VenvsyncdError(str(reply["error"]), hint=hint if isinstance(hint, str) else None)
-    return reply
 
 
 def _send(sock: socket.socket, frame: bytes) -> None:

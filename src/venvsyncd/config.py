@@ -287,7 +287,24 @@ def _project(table: _Table, base: Path, defaults: ProjectSettings) -> ProjectEnt
     folder = _absolute(base / os.path.expanduser(values.pop("path")))  # noqa: PTH111
     venv: str | None = values.pop("venv", None)
     requirements: str | None = values.pop("requirements", None)
+    for key, tail in (("path", None), ("venv", venv), ("requirements", requirements)):
+        _fits(folder / tail if tail else folder, table.loc.child(key))
     return ProjectEntry(folder, venv, requirements, dataclasses.replace(defaults, **values))
+
+
+_NAME_MAX, _PATH_MAX = 255, 4096  # bytes in a file name and a path (Linux's limits)
+
+
+def _fits(path: Path, loc: _Loc) -> None:
+    """A path the system can open: no name longer than it allows, nor the whole."""
+    encoded = os.fsencode(path)
+    if len(encoded) < _PATH_MAX and all(len(os.fsencode(p)) <= _NAME_MAX for p in path.parts):
+        return
+    raise loc.error(
+        f"makes a path too long for the system ({len(encoded)} bytes: at most {_PATH_MAX}, "
+        f"and {_NAME_MAX} for a name)",
+        f"set {loc.key} to the path of a real folder",
+    )
 
 
 def _check_keys(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
 from pathlib import Path
+
+_TEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # what mkstemp draws from
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -14,6 +17,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     A reader sees the old bytes or the new ones, never a mix. The file's permission bits are
     kept (a new file gets the umask's default). A symlink is written through to its target.
+    An OSError names `path` when the system did not name a file (a full disk, EFBIG).
     """
     target = path.resolve() if path.is_symlink() else path
     try:
@@ -33,11 +37,27 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.umask(umask)
             os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)
         raise
     _fsync_dir(target.parent)
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Delete the temp files that `atomic_write(path, ...)` calls killed mid-write left.
+
+    Only names `atomic_write` makes (`.NAME.XXXXXXXX.tmp`) are touched; the caller makes sure
+    no other write of `path` is under way (venvsyncd holds the project lock).
+    """
+    start = len(path.name) + 2
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        random = temp.name[start:-4]
+        if len(random) == 8 and set(random) <= _TEMP_CHARS:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

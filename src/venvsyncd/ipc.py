@@ -153,13 +153,14 @@ class IpcServer:
             self._stop.wait(0.1)  # do not spin while the listener stays readable
             return
         if not self._slots.acquire(blocking=False):
-            _reply_and_close(conn, {"error": "busy", "hint": "too many connections; try again"})
+            busy = {"error": client.BUSY, "hint": "too many connections; try again"}
+            _reply_and_close(conn, busy)
             return
         try:
             threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
         except RuntimeError:  # cannot start a thread
             self._slots.release()
-            _reply_and_close(conn, {"error": "busy", "hint": "try again"})
+            _reply_and_close(conn, {"error": client.BUSY, "hint": "try again"})
 
     def _serve_connection(self, conn: socket.socket) -> None:
         try:

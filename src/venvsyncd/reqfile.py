@@ -25,6 +25,8 @@ __all__ = [
 ]
 
 _NEWLINES = ("\r\n", "\n", "\r")
+MAX_FILE_BYTES = 1024 * 1024  # far above any real requirements file; 10 MB takes 10 s to parse
+MAX_INCLUDE_DEPTH = 100  # -r/-c levels; Python's own recursion limit is not far beyond
 # Option lines that steer `pip install` itself (the rest are includes, editables, hashes).
 _INSTALL_FLAGS = frozenset(
     {"--index-url", "--extra-index-url", "--no-index", "--find-links", "--no-binary"}
@@ -180,7 +182,18 @@ def _load_includes(
                 f"{where} includes a URL ({include.target}); venvsyncd reads local files only",
                 hint="download the file next to the requirements file and include it by path",
             )
+        if "\0" in include.target:
+            raise ProjectError(
+                f"{where} names a file with a NUL byte in its name",
+                hint="fix the -r/-c line: no file name holds a NUL byte",
+            )
         key = _key(include.path)
+        if len(stack) >= MAX_INCLUDE_DEPTH:
+            raise ProjectError(
+                f"{where} includes {include.path}: files include each other more than "
+                f"{MAX_INCLUDE_DEPTH} deep",
+                hint="flatten the -r/-c chain; venvsyncd reads at most that many levels",
+            )
         if key in stack:
             raise ProjectError(
                 f"{where} includes {include.path}, which includes {parent.source} again",
@@ -201,7 +214,8 @@ def _key(path: Path) -> Path:
 
 def _read(path: Path, included_from: str | None) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if included_from is None:
@@ -213,3 +227,11 @@ def _read(path: Path, included_from: str | None) -> bytes:
             f"{included_from} includes {path}, which cannot be read: {reason}",
             hint="fix the -r/-c line or create the file it names",
         ) from exc
+    if len(data) > MAX_FILE_BYTES:
+        what = f"{path} is" if included_from is None else f"{included_from} includes {path},"
+        raise ProjectError(
+            f"{what} too large for a requirements file (over {MAX_FILE_BYTES >> 20} MB); "
+            "venvsyncd left it alone",
+            hint="point venvsyncd at the real requirements file (`requirements` in the config)",
+        )
+    return data

@@ -170,7 +170,10 @@ def parse_line(lineno: int, raw: str, joined: str) -> ReqLine:
         return _parse_meaning(base)
     except (_OptionError, ValueError) as exc:  # packaging's Invalid* errors are ValueErrors
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        return replace(base, error=f"{text!r}: {reason}")
+    except RecursionError:  # a marker of thousands of nested parentheses
+        reason = "nested too deeply to read"
+    shown = text if len(text) <= 200 else text[:200] + "..."
+    return replace(base, error=f"{shown!r}: {reason}")
 
 
 def _parse_meaning(base: ReqLine) -> ReqLine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -42,15 +43,34 @@ class CommandError(ProjectError):
         self.output = output
         tail = _error_lines(output)
         super().__init__(
-            f"`{' '.join(argv)}` exited {returncode}" + (f":\n{tail}" if tail else ""),
+            f"`{' '.join(argv)}` {_ended(returncode)}" + (f":\n{tail}" if tail else ""),
         )
 
 
+def _ended(returncode: int) -> str:
+    """`exited 1`, or for a process a signal ended: `was killed by SIGXFSZ (File size ...)`."""
+    if returncode >= 0:
+        return f"exited {returncode}"
+    try:
+        number = signal.Signals(-returncode)
+    except ValueError:
+        return f"was killed by signal {-returncode}"
+    return f"was killed by {number.name} ({signal.strsignal(number)})"
+
+
+_ERROR_STARTS = ("error", "×", "╰", "because", "cause:")  # noqa: RUF001 (uv marks errors so)
+
+
 def _error_lines(output: str, keep: int = 15) -> str:
-    """The installer's own error lines (pip ERROR lines, uv × lines), else the last lines."""  # noqa: RUF002
+    """The installer's own error lines (pip ERROR lines, uv's marked and cause lines, and
+    pip's warnings about the network, which say why an index gave nothing), else the last."""
     lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    errors = [ln for ln in lines if ln.lstrip().lower().startswith(("error", "×", "╰", "because"))]  # noqa: RUF001
+    errors = [ln for ln in lines if _is_error_line(ln.lstrip().lower())]
     return "\n".join((errors or lines)[-keep:])
+
+
+def _is_error_line(line: str) -> bool:
+    return line.startswith(_ERROR_STARTS) or (line.startswith("warning") and "connection" in line)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -85,7 +105,8 @@ def run_command(
     except FileNotFoundError as exc:
         raise CommandError(args, 127, f"error: {args[0]}: not found") from exc
     except subprocess.TimeoutExpired as exc:
-        raise CommandError(args, -1, f"error: timed out after {timeout} s") from exc
+        killed = -signal.SIGKILL  # what subprocess.run does to it on a timeout
+        raise CommandError(args, killed, f"error: timed out after {timeout} s") from exc
     if proc.returncode != 0:
         raise CommandError(args, proc.returncode, proc.stdout)
     return proc.stdout

@@ -3,12 +3,18 @@
 Layout: `<state dir>/projects/<folder name>-<hash of its path>/snapshot.json`. The format is
 versioned; a snapshot that is unreadable, corrupt or of an unknown format is reported (as a
 `StateProblem` the caller logs) and treated as absent, so it is rebuilt by the next sync.
+
+A rewrite of the requirements file and the snapshot after it are two writes: a kill between
+them would leave a snapshot that takes venvsyncd's own write for a user's edit. So the
+snapshot the rewrite makes true is written first, as `snapshot.next.json`; if the file holds
+what it expected, the write happened and that snapshot is the one (`settle_pending`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +25,8 @@ from venvsyncd.fsutil import atomic_write
 from venvsyncd.wanted import Wanted
 
 SNAPSHOT_FORMAT = 1
+SNAPSHOT = "snapshot.json"
+PENDING = "snapshot.next.json"
 
 
 def project_state_dir(state_dir: Path, project: Path) -> Path:
@@ -103,13 +111,13 @@ def snapshot_from_bytes(data: bytes) -> Snapshot:
             time=str(document["time"]),
             venv_id=str(document.get("venv_id", "")),
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise StateProblem(f"corrupt snapshot ({exc.__class__.__name__}: {exc})") from exc
 
 
-def load_snapshot(folder: Path) -> Snapshot | None:
+def load_snapshot(folder: Path, name: str = SNAPSHOT) -> Snapshot | None:
     """The stored snapshot, None when there is none; `StateProblem` when it is unusable."""
-    path = folder / "snapshot.json"
+    path = folder / name
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -122,9 +130,30 @@ def load_snapshot(folder: Path) -> Snapshot | None:
         raise StateProblem(f"{path}: {exc}") from exc
 
 
-def save_snapshot(folder: Path, project: Path, snapshot: Snapshot) -> None:
+def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = SNAPSHOT) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write(folder / "snapshot.json", snapshot_to_bytes(project, snapshot))
+    atomic_write(folder / name, snapshot_to_bytes(project, snapshot))
+    if name == SNAPSHOT:
+        (folder / PENDING).unlink(missing_ok=True)
+
+
+def settle_pending(
+    folder: Path, requirements: Path, text: str | None, dry: bool
+) -> Snapshot | None:
+    """The pending snapshot if the requirements file now holds `text`, the content it was
+    saved for (the announced rewrite happened), made the snapshot unless `dry`; else None,
+    and a pending snapshot whose rewrite never happened is dropped (unless `dry`)."""
+    try:
+        pending = load_snapshot(folder, PENDING)
+    except StateProblem:
+        pending = None
+    if pending is None or pending.files.get(str(requirements)) != text:
+        if not dry:
+            (folder / PENDING).unlink(missing_ok=True)
+        return None
+    if not dry:
+        os.replace(folder / PENDING, folder / SNAPSHOT)
+    return pending
 
 
 def venv_identity(root: Path) -> str:
@@ -137,4 +166,4 @@ def venv_identity(root: Path) -> str:
 
 
 def drop_snapshot(folder: Path) -> None:
-    (folder / "snapshot.json").unlink(missing_ok=True)
+    (folder / SNAPSHOT).unlink(missing_ok=True)

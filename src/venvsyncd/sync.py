@@ -6,28 +6,26 @@ goes through `write_requirements` (journal first, then an atomic replace).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from venvsyncd import journal
 from venvsyncd.editor import EnvDelta, apply_pip_style, apply_preserve, render_change
 from venvsyncd.errors import ProjectError
-from venvsyncd.fsutil import atomic_write
 from venvsyncd.installer import choose_installer, create_venv, install, uninstall
 from venvsyncd.observe import EnvSide, FileSide, read_env, read_file, requires_map, with_top
 from venvsyncd.plan import Inputs, Plan, decide
 from venvsyncd.project import Project
+from venvsyncd.rewrite import project_lock, refuse_read_only, sweep, write_requirements
 from venvsyncd.runner import CommandError
 from venvsyncd.state import (
+    PENDING,
     Snapshot,
     StateProblem,
     load_snapshot,
     project_state_dir,
     save_snapshot,
+    settle_pending,
     utc_now,
     venv_identity,
 )
@@ -43,6 +41,7 @@ class Outcome:
     packages: int = 0
     warnings: tuple[str, ...] = ()
     file_digest: str | None = None  # sha256 of the file content the snapshot now holds
+    retry: bool = False  # an error of the system (disk full, permissions): try again later
 
 
 def _digest(file: FileSide | None) -> str | None:
@@ -56,36 +55,35 @@ class SyncRequest:
     installer: str = "auto"
 
 
-@contextlib.contextmanager
-def project_lock(folder: Path) -> Iterator[None]:
-    """One venvsyncd at a time per project (a CLI `sync` and the daemon's worker)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name != "posix":
-        yield
-        return
-    import fcntl
-
-    with open(folder / "lock", "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def sync_project(project: Project, state_dir: Path, request: SyncRequest) -> Outcome:
     folder = project_state_dir(state_dir, project.path)
-    with project_lock(folder):
-        try:
+    try:
+        with project_lock(folder):
             return _sync_locked(project, folder, request)
-        except CommandError as exc:
-            return Outcome("error", Plan("error"), message=exc.message)
-        except ProjectError as exc:
-            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            return Outcome("error", Plan("error"), message=message)
+    except CommandError as exc:
+        return Outcome("error", Plan("error"), message=exc.message)
+    except ProjectError as exc:
+        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return Outcome("error", Plan("error"), message=message)
+    except OSError as exc:  # a full disk, a folder made unwritable: the system's, not ours
+        return Outcome("error", Plan("error"), message=_system_error(exc), retry=True)
 
 
-def _load_snapshot(folder: Path) -> tuple[Snapshot | None, tuple[str, ...]]:
+def _system_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (
+        f"{where}{exc.strerror or exc}; nothing was lost (free some space or fix the "
+        "permissions: venvsyncd tries again at its next rescan, or run `venvsyncd sync`)"
+    )
+
+
+def _load_snapshot(
+    project: Project, folder: Path, file: FileSide | None, dry: bool
+) -> tuple[Snapshot | None, tuple[str, ...]]:
+    text = None if file is None else file.texts.get(str(project.requirements))
+    pending = settle_pending(folder, project.requirements, text, dry)
+    if pending is not None:
+        return pending, ("the last sync was stopped after it rewrote the file: completed",)
     try:
         return load_snapshot(folder), ()
     except StateProblem as exc:
@@ -93,11 +91,19 @@ def _load_snapshot(folder: Path) -> tuple[Snapshot | None, tuple[str, ...]]:
 
 
 def _sync_locked(project: Project, folder: Path, request: SyncRequest) -> Outcome:
+    if not project.path.is_dir():
+        raise ProjectError(
+            f"the project folder {project.path} is gone (renamed or deleted); nothing was "
+            "changed, and venvsyncd picks it up again when it is back",
+            hint=f"put it back, or stop watching it: venvsyncd remove {project.path}",
+        )
+    if not request.dry_run:
+        sweep(folder, project.requirements)
     file = read_file(project.requirements)
     if not project.venv_exists():
         return _missing_venv(project, folder, file, request)
     env = read_env(project.load_venv())
-    snapshot, warnings = _load_snapshot(folder)
+    snapshot, warnings = _load_snapshot(project, folder, file, request.dry_run)
     if snapshot is not None and snapshot.venv_id not in ("", venv_identity(project.venv_root)):
         warnings += ("the venv was made anew since the last sync: its earlier state is forgotten",)
         snapshot = None
@@ -148,17 +154,24 @@ def _apply(
     plan: Plan,
     request: SyncRequest,
 ) -> Outcome:
+    if plan.touches_file and project.settings.mode != "install":
+        refuse_read_only(project.requirements)  # before anything is installed
     if plan.touches_env:
+        venv_id = venv_identity(project.venv_root)
         _run_installer(project, env, file, plan, request.installer)
         env = read_env(env.venv)
+        _still_there(project, venv_id)
     new_bytes = _file_after(project, env, file, plan)
     wrote = False
     if new_bytes is not None and (file is None or new_bytes != file.data):
-        write_requirements(folder, project.requirements, new_bytes, _summary(plan, project))
-        wrote = True
         # Remember what we wrote, not what is on disk now: a save that raced with this
         # write must still look like a change next time.
-        file = read_file(project.requirements) if file is None else with_top(file, new_bytes)
+        written = None if file is None else with_top(file, new_bytes)
+        if written is not None:  # announced first, in case this process dies half way
+            save_snapshot(folder, project.path, _snapshot_of(project, env, written), PENDING)
+        write_requirements(folder, project.requirements, new_bytes, _summary(plan, project))
+        wrote = True
+        file = read_file(project.requirements) if written is None else written
     _remember(project, folder, env, file, None)
     summary = _summary(plan, project)
     return Outcome(
@@ -177,6 +190,18 @@ def _run_installer(
         install(installer, env.venv, [*options, *args], cwd)
     if plan.uninstall:
         uninstall(installer, env.venv, plan.uninstall)
+
+
+def _still_there(project: Project, venv_id: str) -> None:
+    """The venv the installer ran on is still there: a venv deleted (or made anew) under it
+    must not be written into the file as if its packages had been uninstalled."""
+    if venv_identity(project.venv_root) == venv_id and project.venv_exists():
+        return
+    raise ProjectError(
+        f"{project.venv_root} was deleted or replaced while venvsyncd installed into it; "
+        f"{project.requirements.name} was not touched",
+        hint="make the venv again and venvsyncd fills it from the file",
+    )
 
 
 def _file_after(project: Project, env: EnvSide, file: FileSide | None, plan: Plan) -> bytes | None:
@@ -212,23 +237,19 @@ def _visible(delta: EnvDelta, file: FileSide) -> EnvDelta:
     )
 
 
-def write_requirements(folder: Path, path: Path, data: bytes, summary: str) -> None:
-    """Keep the old version in the journal, then replace the file atomically."""
-    if path.exists():
-        journal.record(folder, path, path.read_bytes(), summary)
-    atomic_write(path, data)
+def _snapshot_of(project: Project, env: EnvSide, file: FileSide | None) -> Snapshot:
+    texts = {} if file is None else file.texts
+    wanted = () if file is None else file.wanted
+    return Snapshot(texts, wanted, env.frozen, utc_now(), venv_identity(project.venv_root))
 
 
 def _remember(
     project: Project, folder: Path, env: EnvSide, file: FileSide | None, snap: Snapshot | None
 ) -> None:
-    texts = {} if file is None else file.texts
-    wanted = () if file is None else file.wanted
-    venv_id = venv_identity(project.venv_root)
-    now = (texts, env.frozen, venv_id)
+    fresh = _snapshot_of(project, env, file)
+    now = (fresh.files, fresh.installed, fresh.venv_id)
     if snap is not None and (snap.files, snap.installed, snap.venv_id) == now:
         return
-    fresh = Snapshot(texts, wanted, env.frozen, utc_now(), venv_id)
     save_snapshot(folder, project.path, fresh)
 
 

@@ -150,8 +150,8 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.journal import entries
+    from venvsyncd.rewrite import project_lock, write_requirements
     from venvsyncd.state import project_state_dir
-    from venvsyncd.sync import project_lock, write_requirements
 
     project = _project(ctx, args.path)
     folder = project_state_dir(_state_dir(ctx), project.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from venvsyncd.daemon.signatures import signature
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.errors import VenvsyncdError
 from venvsyncd.state import utc_now
-from venvsyncd.status import IN_SYNC, PENDING, SYNCING
+from venvsyncd.status import ERROR, IN_SYNC, PENDING, SYNCING
 
 if TYPE_CHECKING:
     from venvsyncd.daemon.core import Daemon
@@ -58,8 +59,12 @@ def act(daemon: Daemon, tracked: Tracked) -> None:
         return
     tracked.state, tracked.message = SYNCING, None
     daemon.publish()
-    outcome = _sync(daemon, tracked)
-    _record(daemon, tracked, outcome)
+    try:
+        _record(daemon, tracked, _sync(daemon, tracked))
+    except Exception as exc:  # a bug costs this project its sync, not the daemon its others
+        log.exception("%s: the sync failed", tracked.key)
+        why = f"internal error ({type(exc).__name__}: {exc}); the daemon's log has the details"
+        tracked.state, tracked.message = ERROR, why[:500]
     daemon.publish()
 
 
@@ -93,9 +98,31 @@ def _record(daemon: Daemon, tracked: Tracked, outcome: Outcome) -> None:
         log.warning("%s: %s", tracked.key, warning)
     try:
         file = read_file(tracked.project.requirements)
-        tracked.extra_files = (
-            frozenset(file.texts) - {str(tracked.project.requirements)} if file else frozenset()
-        )
+        tracked.extra_files = _other_files(tracked, frozenset(file.texts) if file else frozenset())
     except VenvsyncdError:
         pass
-    tracked.seen = signature(tracked, outcome.file_digest)
+    if _watches_stale(daemon, tracked):
+        daemon.refresh(tracked)
+    # An error of the system (a full disk) is tried again at the next rescan, though
+    # nothing on disk changed; any other error waits for a change.
+    tracked.seen = None if outcome.retry else signature(tracked, outcome.file_digest)
+
+
+def _watches_stale(daemon: Daemon, tracked: Tracked) -> bool:
+    """Does the project need watches it lacks: a folder deleted and made again (its watch
+    went with the old one), a venv back, an include or a link target elsewhere?"""
+    if tracked.polled:
+        return False  # no inotify watch to be had: polled instead
+    venv_known = tracked.site_packages is not None
+    return tracked.project.venv_exists() != venv_known or not (
+        tracked.folders() <= daemon.watcher.folders
+    )
+
+
+def _other_files(tracked: Tracked, texts: frozenset[str]) -> frozenset[str]:
+    """The files besides the requirements file whose changes are the project's: its
+    includes, and the file it is a symlink to (edits there do not touch the link)."""
+    requirements = str(tracked.project.requirements)
+    if os.path.islink(requirements):  # noqa: PTH114 (a str, like every event path)
+        texts |= {os.path.realpath(requirements)}
+    return texts - {requirements}

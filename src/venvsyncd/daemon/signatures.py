@@ -1,7 +1,8 @@
 """Cheap fingerprints of a project's two sides, to tell real changes from our own echoes.
 
-The file side is the sha256 of its content (and of its includes): venvsyncd's own writes are
-known by the digest the engine reports. The venv side is site-packages' directory entries.
+The file side is the sha256 of its content (and of its includes) and its mode: venvsyncd's
+own writes are known by the digest the engine reports. The venv side is site-packages'
+directory entries.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from venvsyncd.daemon.tracked import Tracked
 def file_digest(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def file_mode(path: Path) -> int | None:
+    """Permission bits: making a read-only file writable again is a change worth a sync."""
+    try:
+        return path.stat().st_mode
     except OSError:
         return None
 
@@ -35,6 +44,7 @@ def venv_signature(tracked: Tracked) -> Hashable:
 
 def signature(tracked: Tracked, file_part: str | None = None) -> Hashable:
     """Both sides now; `file_part` stands in for the file's digest when the caller knows it."""
-    top = file_part if file_part is not None else file_digest(tracked.project.requirements)
+    requirements = tracked.project.requirements
+    top = file_part if file_part is not None else file_digest(requirements)
     includes = tuple(file_digest(Path(p)) for p in sorted(tracked.extra_files))
-    return (top, includes, venv_signature(tracked))
+    return (top, file_mode(requirements), includes, venv_signature(tracked))

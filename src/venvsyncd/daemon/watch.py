@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import watchdog.events
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -31,9 +32,13 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 log = logging.getLogger("venvsyncd.watch")
 
-# Writes, creations, deletions and renames; never opens or reads (our own reads of a file
-# would otherwise wake us up).
+# chmod, where watchdog reports it apart (7.x); older versions report it as a modification.
+_ATTRIB: type[FileSystemEvent] | None = getattr(watchdog.events, "FileAttribEvent", None)
+
+# Writes, creations, deletions, renames and chmod (a read-only file made writable); never
+# opens or reads (our own reads of a file would otherwise wake us up).
 WATCHED_EVENTS: list[type[FileSystemEvent]] = [
+    *([_ATTRIB] if _ATTRIB is not None else []),
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -55,10 +60,17 @@ def _text(path: bytes | str) -> str:
 class _Forward(FileSystemEventHandler):
     def __init__(self, callback: PathCallback) -> None:
         self._callback = callback
+        # The watched folders. A folder's own "modified" event only repeats its child's
+        # event, but would look like the venv itself changed (and defeat the echo check),
+        # so it is not forwarded. Replaced whole, never mutated: read without a lock.
+        self.roots: frozenset[str] = frozenset()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        src = _text(event.src_path)
+        if isinstance(event, DirModifiedEvent) and src in self.roots:
+            return
         dest = _text(event.dest_path) if event.dest_path else None
-        self._callback(_text(event.src_path), dest)
+        self._callback(src, dest)
 
 
 class Watcher:
@@ -108,6 +120,7 @@ class Watcher:
                     )
                 except OSError as exc:
                     failed[folder] = exc
+            self._handler.roots = frozenset(map(str, self._watches))
         return failed
 
     def rewatch(self, folder: Path) -> None:
@@ -117,6 +130,7 @@ class Watcher:
 
     def _unschedule(self, folder: Path) -> None:
         watch = self._watches.pop(folder, None)
+        self._handler.roots = frozenset(map(str, self._watches))
         if watch is None or self._observer is None:
             return
         try:
