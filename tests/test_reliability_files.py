@@ -89,7 +89,7 @@ SHAPES: dict[str, tuple[Callable[[Path], None], str]] = {
     "latin1": (_latin1, "not valid UTF-8"),
     "dangling": (_dangling, "deleted"),
     "deep": (_deep, "more than 100 deep"),
-    "nested marker": (_nested_marker, "nested too deeply"),
+    "nested marker": (_nested_marker, "requirements.txt line 3: "),  # venvsyncd names the line
     "nul include": (_nul_include, "NUL byte"),
 }
 
