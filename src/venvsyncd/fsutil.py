@@ -7,6 +7,7 @@ import glob
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _TEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # what mkstemp draws from
@@ -20,6 +21,24 @@ def atomic_write(path: Path, data: bytes) -> None:
     An OSError names `path` when the system did not name a file (a full disk, EFBIG).
     """
     target = path.resolve() if path.is_symlink() else path
+    with naming_errors(path):
+        tmp_name = write_temp(target, data)
+        try:
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise
+    _fsync_dir(target.parent)
+
+
+def write_temp(target: Path, data: bytes) -> str:
+    """Write `data` to a new temp file beside `target` and return its name.
+
+    The name is `.NAME.XXXXXXXX.tmp` (what `remove_stale_temps` sweeps); the bytes are fsynced;
+    the permission bits are `target`'s, or the umask's default when `target` does not exist.
+    If writing fails the temp file is removed.
+    """
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
@@ -30,20 +49,27 @@ def atomic_write(path: Path, data: bytes) -> None:
             tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())
-        if mode is not None:
-            os.chmod(tmp_name, mode)
-        else:
+        if mode is None:
             umask = os.umask(0)
             os.umask(umask)
-            os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, target)
-    except BaseException as exc:
+            mode = 0o666 & ~umask
+        os.chmod(tmp_name, mode)
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        if isinstance(exc, OSError) and exc.filename is None:
+        raise
+    return tmp_name
+
+
+@contextlib.contextmanager
+def naming_errors(path: Path) -> Iterator[None]:
+    """Let an OSError raised inside name `path` when the system did not name a file."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
             exc.filename = str(path)
         raise
-    _fsync_dir(target.parent)
 
 
 def remove_stale_temps(path: Path) -> None:
