@@ -61,6 +61,7 @@ def test_every_key_is_read(isolated_home: Path) -> None:
 settle_seconds = 2
 installer = "uv"
 log_level = "debug"
+history = 500
 
 [defaults]
 mode = "install"
@@ -80,7 +81,9 @@ python = "/opt/python/bin/python3"
 path = "/srv/other"
 """
     config = parse_config(text, CONFIG)
-    assert config.daemon == DaemonSettings(settle_seconds=2.0, installer="uv", log_level="debug")
+    assert config.daemon == DaemonSettings(
+        settle_seconds=2.0, installer="uv", log_level="debug", history=500
+    )
     assert isinstance(config.daemon.settle_seconds, float)
     defaults = ProjectSettings("install", "pip", "env", False, "3.12")
     assert config.defaults == defaults
@@ -166,7 +169,7 @@ BAD_CONFIGS = [
     (
         "[daemon]\ninstaler = 'uv'",
         "daemon.instaler: unknown key, did you mean 'installer'?",
-        ["settle_seconds, installer, log_level"],
+        ["settle_seconds, installer, log_level, history"],
     ),
     (
         "[daemon]\nport = 1",
@@ -339,6 +342,27 @@ BAD_CONFIGS = [
         [">= 0"],
     ),
     ("[daemon]\nsettle_seconds = " + "9" * 400, "daemon.settle_seconds: is too large", [">= 0"]),
+    # history: a whole number of versions, 1 to 100000
+    (
+        "[daemon]\nhistory = true",
+        "daemon.history: expected an integer, got a boolean",
+        ["set daemon.history to a whole number from 1 to 100000, such as 100"],
+    ),
+    ("[daemon]\nhistory = '100'", "daemon.history: expected an integer, got a string", ["1 to"]),
+    ("[daemon]\nhistory = 100.0", "daemon.history: expected an integer, got a float", ["1 to"]),
+    ("[daemon]\nhistory = 0", "daemon.history: 0 is less than 1", ["from 1 to 100000"]),
+    ("[daemon]\nhistory = -5", "daemon.history: -5 is less than 1", ["from 1 to 100000"]),
+    (
+        "[daemon]\nhistory = 100001",
+        "daemon.history: 100001 is more than 100000",
+        ["from 1 to 100000"],
+    ),
+    ("[daemon]\nhistory = " + "9" * 400, "daemon.history: is more than 100000", ["1 to"]),
+    (
+        "[defaults]\nhistory = 5",
+        "defaults.history: unknown key in [defaults], it belongs in [daemon]",
+        ["mode, style"],
+    ),
     # invalid TOML: tomllib's own words, with the line and column
     (
         "[daemon]\nsettle_seconds = = 1",
@@ -486,13 +510,20 @@ def test_the_example_config_is_the_defaults_plus_one_project(isolated_home: Path
 
 def test_the_example_config_comments_every_key() -> None:
     text = (REPO / "config.example.toml").read_text()
-    keys = ["settle_seconds", "installer", "log_level", "mode", "style", "initial"]
+    keys = ["settle_seconds", "installer", "log_level", "history", "mode", "style", "initial"]
     keys += ["create_venv", "python", "path", "venv", "requirements"]
     lines = text.splitlines()
     for key in keys:
         found = [i for i, line in enumerate(lines) if line.startswith(f"{key} = ")]
         assert found, key
         assert all(lines[i - 1].startswith("# ") for i in found), key
+
+
+@pytest.mark.parametrize("history", [1, 2, 100, 99_999, 100_000])
+def test_history_is_read(history: int) -> None:
+    config = parse_config(f"[daemon]\nhistory = {history}\n", CONFIG)
+    assert config.daemon == DaemonSettings(history=history)
+    assert type(config.daemon.history) is int
 
 
 @pytest.mark.parametrize(
@@ -551,7 +582,8 @@ def test_any_text_is_a_config_or_a_config_error(text: str) -> None:
 
 _KEYS = st.sampled_from(
     ["daemon", "defaults", "project", "path", "venv", "requirements", "mode", "style",
-     "initial", "create_venv", "python", "settle_seconds", "installer", "log_level", "x"]
+     "initial", "create_venv", "python", "settle_seconds", "installer", "log_level", "history",
+     "x"]
 )  # fmt: skip
 _VALUES = st.recursive(
     st.none()

@@ -33,6 +33,7 @@ class DaemonSettings:
     settle_seconds: float = 1.0
     installer: str = "auto"
     log_level: str = "info"
+    history: int = 100  # replaced versions of each file kept (journal entries)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,21 @@ def _seconds(value: object, loc: _Loc) -> object:
     return seconds
 
 
+def _whole_number(low: int, high: int, example: int) -> _Check:
+    def check(value: object, loc: _Loc) -> object:
+        hint = f"set {loc.key} to a whole number from {low} to {high}, such as {example}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise loc.error(f"expected an integer, got {_toml_type(value)}", hint)
+        shown = f"{value} " if abs(value) < 10**15 else ""  # not hundreds of digits
+        if value < low:
+            raise loc.error(f"{shown}is less than {low}", hint)
+        if value > high:
+            raise loc.error(f"{shown}is more than {high}", hint)
+        return value
+
+    return check
+
+
 def _string(example: str, optional: bool) -> _Check:
     def check(value: object, loc: _Loc) -> object:
         hint = f"set {loc.key} to a non-empty string, such as {json.dumps(example)}"
@@ -140,6 +156,7 @@ _DAEMON_CHECKS: dict[str, _Check] = {
     "settle_seconds": _seconds,
     "installer": _choice(INSTALLERS),
     "log_level": _choice(LOG_LEVELS),
+    "history": _whole_number(1, 100_000, 100),
 }
 _SETTINGS_CHECKS: dict[str, _Check] = {
     "mode": _choice(MODES),
