@@ -23,83 +23,13 @@ from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
 from tests.conftest import UV, make_venv, pip, pip_freeze, run, which_python
+from tests.localproject import git, git_repo, write_project
 from tests.wheelhouse import build_wheel
 from venvsyncd.freeze import freeze_text, installed, normalized_version, read_headers
 from venvsyncd.sitepath import venv_sys_path
 from venvsyncd.venvs import Venv, load_venv
 
 slow = pytest.mark.slow  # every test that builds a venv
-
-# A PEP 517/660 backend with no dependencies: `pip install --no-build-isolation` stays offline.
-# The editable wheel holds one `.pth` naming the project folder (or its PTH_TARGET subfolder).
-BACKEND = r'''
-import base64, hashlib, os, zipfile
-
-SAFE = NAME.replace("-", "_").replace(".", "_")
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _row(arcname, data):
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{arcname},sha256={digest},{len(data)}"
-
-
-def _wheel(wheel_directory, files):
-    info = f"{SAFE}-{VERSION}.dist-info"
-    meta = f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {VERSION}\n"
-    files[f"{info}/METADATA"] = meta.encode()
-    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    rows = [_row(name, data) for name, data in files.items()] + [f"{info}/RECORD,,"]
-    filename = f"{SAFE}-{VERSION}-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as whl:
-        for name, data in files.items():
-            whl.writestr(name, data)
-        whl.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")
-    return filename
-
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-
-def get_requires_for_build_editable(config_settings=None):
-    return []
-
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    return _wheel(wheel_directory, {f"{SAFE}_mod.py": b"VALUE = 1\n"})
-
-
-def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    target = os.path.join(HERE, PTH_TARGET)
-    return _wheel(wheel_directory, {f"__editable__.{SAFE}-{VERSION}.pth": (target + "\n").encode()})
-'''
-PYPROJECT = '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
-GIT_IDENTITY = ("-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false")
-
-
-def write_project(folder: Path, name: str, version: str, pth_target: str = "") -> Path:
-    """A project folder that the in-tree BACKEND builds into a wheel or an editable wheel."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(PYPROJECT)
-    header = f"NAME = {name!r}\nVERSION = {version!r}\nPTH_TARGET = {pth_target!r}\n"
-    (folder / "backend.py").write_text(header + BACKEND)
-    return folder
-
-
-def git(repo: Path, *args: str) -> str:
-    return run(["git", *GIT_IDENTITY, *args], cwd=repo).stdout
-
-
-def git_repo(folder: Path, remote: str | None = None, commit: bool = True) -> Path:
-    """`folder` as a git repository (with one commit of everything, and `origin`)."""
-    git(folder, "init", "-q", "-b", "main")
-    if commit:
-        git(folder, "add", "-A")
-        git(folder, "commit", "-q", "-m", "initial")
-    if remote is not None:
-        git(folder, "remote", "add", "origin", remote)
-    return folder
 
 
 def hand_dist(
@@ -166,8 +96,18 @@ def index_venv(tmp_path_factory: pytest.TempPathFactory, special: Path) -> Venv:
     """Index installs, SPECIAL_WHEELS, a wheel file installed by pip and one by uv."""
     venv = make_venv(tmp_path_factory.mktemp("index") / "venv")
     names = [name for name, _, _ in SPECIAL_WHEELS]
-    pip(venv, "install", "--find-links", str(special), "beta", "gamma[fast]", "epsilon",
-        "Foo_Bar", "zeta.dots", *names)
+    pip(
+        venv,
+        "install",
+        "--find-links",
+        str(special),
+        "beta",
+        "gamma[fast]",
+        "epsilon",
+        "Foo_Bar",
+        "zeta.dots",
+        *names,
+    )
     loose = tmp_path_factory.mktemp("loose-wheels")
     pip(venv, "install", str(build_wheel(loose, "localwhl", "3.0")))
     run([UV, "pip", "install", "--python", venv.python, build_wheel(loose, "uvwhl", "4.0")])
@@ -236,8 +176,20 @@ def test_whole_venv_installed_by_uv(tmp_path: Path) -> None:
     root = tmp_path / "uvvenv"
     run([UV, "venv", "--python", sys.executable, root])
     venv = load_venv(root)
-    run([UV, "pip", "install", "--python", venv.python, "pip", "beta", "gamma[fast]", "Foo_Bar",
-         "zeta.dots"])
+    run(
+        [
+            UV,
+            "pip",
+            "install",
+            "--python",
+            venv.python,
+            "pip",
+            "beta",
+            "gamma[fast]",
+            "Foo_Bar",
+            "zeta.dots",
+        ]
+    )
     frozen = pip_freeze(venv)
     assert "Foo_Bar==1.0\n" in frozen
     assert freeze_text(venv) == frozen
@@ -277,14 +229,20 @@ def source_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     editables = [
         write_project(top / "ed_nogit", "ed-nogit", "1.0"),
         git_repo(write_project(top / "ed_noremote", "ed_noremote", "1.1")),
-        git_repo(write_project(top / "ed_https", "ed-https", "1.2"),
-                 remote="https://example.com/team/ed-https.git"),
-        git_repo(write_project(top / "ed_scp", "Ed.Scp", "1.3"),
-                 remote="git@example.com:team/ed_scp.git"),
+        git_repo(
+            write_project(top / "ed_https", "ed-https", "1.2"),
+            remote="https://example.com/team/ed-https.git",
+        ),
+        git_repo(
+            write_project(top / "ed_scp", "Ed.Scp", "1.3"), remote="git@example.com:team/ed_scp.git"
+        ),
         git_repo(write_project(top / "ed_invalid", "ed-invalid", "1.4"), remote="relative/x.git"),
         git_repo(write_project(top / "ed_local", "ed-local", "1.5"), remote=str(bare)),
-        git_repo(write_project(top / "ed_nocommit", "ed-nocommit", "1.6"),
-                 remote="https://example.com/nocommit.git", commit=False),
+        git_repo(
+            write_project(top / "ed_nocommit", "ed-nocommit", "1.6"),
+            remote="https://example.com/nocommit.git",
+            commit=False,
+        ),
     ]
     monorepo = top / "monorepo"
     editables.append(write_project(monorepo / "python" / "ed_sub", "ed-sub", "1.7"))
@@ -294,9 +252,15 @@ def source_venv(tmp_path_factory: pytest.TempPathFactory) -> Venv:
     hand_dist(srclayout / "src", "stale_extra.egg-info", "Name: stale-extra\nVersion: 0.9\n")
     editables.append(srclayout)
     venv = make_venv(top / "venv")
-    pip(venv, "install", "--no-build-isolation", str(local), f"git+{vcs.as_uri()}",
+    pip(
+        venv,
+        "install",
+        "--no-build-isolation",
+        str(local),
+        f"git+{vcs.as_uri()}",
         f"git+{sub_repo.as_uri()}#subdirectory=sub/pkg",
-        *(arg for folder in editables for arg in ("-e", str(folder))))
+        *(arg for folder in editables for arg in ("-e", str(folder))),
+    )
     return venv
 
 
@@ -441,10 +405,15 @@ def test_direct_url_json_variants(scratch: Venv, tmp_path: Path) -> None:
     whl = "file:///srv/wheels/legacyhash-1.0-py3-none-any.whl"
     variants = {
         "legacyhash": {"url": whl, "archive_info": {"hash": "sha256=abc"}},
-        "twohashes": {"url": "https://example.com/t-1.0.tar.gz",
-                      "archive_info": {"hashes": {"md5": "00", "sha256": "11"}}},
-        "vcsinfo": {"url": "https://example.com/r.git", "subdirectory": "pkg",
-                    "vcs_info": {"vcs": "git", "commit_id": "abc123", "requested_revision": "v1"}},
+        "twohashes": {
+            "url": "https://example.com/t-1.0.tar.gz",
+            "archive_info": {"hashes": {"md5": "00", "sha256": "11"}},
+        },
+        "vcsinfo": {
+            "url": "https://example.com/r.git",
+            "subdirectory": "pkg",
+            "vcs_info": {"vcs": "git", "commit_id": "abc123", "requested_revision": "v1"},
+        },
         "plaindir": {"url": (tmp_path / "plain").as_uri(), "dir_info": {}},
         "ghost": {"url": (tmp_path / "gone").as_uri(), "dir_info": {"editable": True}},
         "twokinds": {"url": "file:///x", "archive_info": {}, "dir_info": {}},
@@ -452,10 +421,18 @@ def test_direct_url_json_variants(scratch: Venv, tmp_path: Path) -> None:
         "relative": {"url": "file:rel/dir", "dir_info": {}},
     }
     for name, data in variants.items():
-        hand_dist(site, f"{name}-1.0.dist-info", f"Name: {name}\nVersion: 1.0\n",
-                  {"direct_url.json": json.dumps(data)})
-    hand_dist(site, "badjson-1.0.dist-info", "Name: badjson\nVersion: 1.0\n",
-              {"direct_url.json": "{not json"})
+        hand_dist(
+            site,
+            f"{name}-1.0.dist-info",
+            f"Name: {name}\nVersion: 1.0\n",
+            {"direct_url.json": json.dumps(data)},
+        )
+    hand_dist(
+        site,
+        "badjson-1.0.dist-info",
+        "Name: badjson\nVersion: 1.0\n",
+        {"direct_url.json": "{not json"},
+    )
     assert_same_as_pip(
         scratch,
         f"legacyhash @ {whl}#sha256=abc\n",
@@ -473,11 +450,15 @@ def test_direct_url_json_variants(scratch: Venv, tmp_path: Path) -> None:
 @slow
 def test_editable_git_line_follows_commits(scratch: Venv, tmp_path: Path) -> None:
     """The `-e git+URL@sha` line changes when the user commits (pip asks git each time)."""
-    project = git_repo(write_project(tmp_path / "proj", "movable", "1.0"),
-                       remote="https://example.com/movable.git")
-    hand_dist(scratch.site_packages, "movable-1.0.dist-info", "Name: movable\nVersion: 1.0\n",
-              {"direct_url.json": json.dumps({"url": project.as_uri(),
-                                              "dir_info": {"editable": True}})})
+    project = git_repo(
+        write_project(tmp_path / "proj", "movable", "1.0"), remote="https://example.com/movable.git"
+    )
+    hand_dist(
+        scratch.site_packages,
+        "movable-1.0.dist-info",
+        "Name: movable\nVersion: 1.0\n",
+        {"direct_url.json": json.dumps({"url": project.as_uri(), "dir_info": {"editable": True}})},
+    )
     first = git(project, "rev-parse", "HEAD").strip()
     assert_same_as_pip(scratch, f"-e git+https://example.com/movable.git@{first}#egg=movable\n")
     (project / "change.txt").write_text("x")
@@ -486,16 +467,17 @@ def test_editable_git_line_follows_commits(scratch: Venv, tmp_path: Path) -> Non
     second = git(project, "rev-parse", "HEAD").strip()
     assert_same_as_pip(scratch, f"-e git+https://example.com/movable.git@{second}#egg=movable\n")
     movable = next(d for d in installed(scratch) if d.name == "movable")
-    assert movable.editable and movable.url == f"git+https://example.com/movable.git@{second}#egg=movable"
+    assert (
+        movable.editable
+        and movable.url == f"git+https://example.com/movable.git@{second}#egg=movable"
+    )
 
 
 # --- Python 3.12 skip set, system site-packages --------------------------------------------------
 
 
 @slow
-def test_skip_set_from_3_12_shows_build_backends(
-    tmp_path: Path, special: Path
-) -> None:
+def test_skip_set_from_3_12_shows_build_backends(tmp_path: Path, special: Path) -> None:
     python = which_python("3.12")
     if python is None:
         pytest.skip("no python3.12 on PATH or in pyenv")
@@ -510,17 +492,20 @@ def test_skip_set_from_3_12_synthetic(tmp_path: Path) -> None:
     site = root / "lib" / "python3.12" / "site-packages"
     (root / "bin").mkdir(parents=True)
     (root / "pyvenv.cfg").write_text("home = /nonexistent/bin\nversion = 3.12.1\n")
-    for name, version in [("pip", "26.3"), ("setuptools", "80.0"), ("wheel", "0.45.0"),
-                          ("alpha", "1.0"), ("distribute", "0.7")]:
+    for name, version in [
+        ("pip", "26.3"),
+        ("setuptools", "80.0"),
+        ("wheel", "0.45.0"),
+        ("alpha", "1.0"),
+        ("distribute", "0.7"),
+    ]:
         hand_dist(site, f"{name}-{version}.dist-info", f"Name: {name}\nVersion: {version}\n")
     expected = "alpha==1.0\ndistribute==0.7\nsetuptools==80.0\nwheel==0.45.0\n"
     assert freeze_text(load_venv(root)) == expected
 
 
 @slow
-def test_include_system_site_packages_and_user_site(
-    tmp_path: Path, isolated_home: Path
-) -> None:
+def test_include_system_site_packages_and_user_site(tmp_path: Path, isolated_home: Path) -> None:
     root = tmp_path / "sysvenv"
     run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", root])
     venv = load_venv(root)
@@ -593,8 +578,22 @@ def test_read_headers_matches_email(text: str) -> None:
 
 
 _PIECES = st.sampled_from(
-    ["Name: n", "name:N2", "Version: 1.0", "VERSION:  2 ", " cont", "\tcont", "From x", ":x",
-     "Bad Header: y", "", "X-Other: z", "Name:", "Summary: s", "X-Long: " + "y" * 3000]
+    [
+        "Name: n",
+        "name:N2",
+        "Version: 1.0",
+        "VERSION:  2 ",
+        " cont",
+        "\tcont",
+        "From x",
+        ":x",
+        "Bad Header: y",
+        "",
+        "X-Other: z",
+        "Name:",
+        "Summary: s",
+        "X-Long: " + "y" * 3000,
+    ]
 )
 
 
@@ -605,8 +604,23 @@ def test_read_headers_matches_email_for_any_mix(pieces: list[str], eol: str, end
 
 
 @pytest.mark.parametrize(
-    "text", ["1.0", "01.02.0", "1.0.0", "0", "1!2.0", "1.0-post1", "v1.0", " 1.0 ", "1.0RC1",
-             "1.0.foo", "", "2024.01.05", "1.0+local.7", "1.0_dev3"],
+    "text",
+    [
+        "1.0",
+        "01.02.0",
+        "1.0.0",
+        "0",
+        "1!2.0",
+        "1.0-post1",
+        "v1.0",
+        " 1.0 ",
+        "1.0RC1",
+        "1.0.foo",
+        "",
+        "2024.01.05",
+        "1.0+local.7",
+        "1.0_dev3",
+    ],
 )
 def test_normalized_version_matches_packaging(text: str) -> None:
     try:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from venvsyncd.dists import FrozenDist
 from venvsyncd.reqfile import ReqLine, RequirementsFile
+from venvsyncd.reqline import is_url
 
 # Never uninstalled by venvsyncd, whatever the file says.
 PROTECTED = frozenset({"pip", "setuptools", "wheel", "venvsyncd"})
@@ -88,16 +89,36 @@ def installed_for(wanted: Wanted, installed: Mapping[str, FrozenDist]) -> Frozen
     return next((d for d in installed.values() if _same_url(wanted, d)), None)
 
 
-def requirement_text(line: ReqLine) -> str:
-    """A named line as one PEP 508 string for the installer (options and hashes left out)."""
+def requirement_text(line: ReqLine, url: str | None = None) -> str:
+    """A named line as one PEP 508 string for the installer (options and hashes left out).
+
+    `url` stands in for the line's own URL (an absolute `file:` URL for a relative path).
+    """
     assert line.raw_name is not None
-    text = line.raw_name
-    if line.extras:
-        text += "[" + ",".join(sorted(line.extras)) + "]"
-    text += f" @ {line.url}" if line.url is not None else str(line.specifier)
+    text = line.raw_name + _extras(line)
+    url = url or line.url
+    text += f" @ {url}" if url is not None else str(line.specifier)
     if line.marker is not None:
         text += f" ; {line.marker}"
     return text
+
+
+def _install_args(line: ReqLine, location: str | None) -> tuple[str, ...]:
+    """What the installer is handed for one line (`location` as `RequirementsFile.location`).
+
+    A URL goes whole: its fragment (`#egg=`, `&subdirectory=`, `#sha256=`) is for the
+    installer, though `location` drops it to compare sources. A local path, relative to the
+    requirements file's folder, goes as an absolute path (a `file:` URL after a name).
+    """
+    if line.editable:
+        return ("-e", _local(location, line) if _is_file(location) else _editable_target(line))
+    if line.name is not None:
+        path_line = line.url is not None and not is_url(line.url)
+        return (requirement_text(line, location if path_line and _is_file(location) else None),)
+    url = line.url or line.text
+    if is_url(url) and ("#" in url or not _is_file(url)):
+        return (url,)
+    return (_local(location or url, line),)
 
 
 def wanted_from(req: RequirementsFile) -> list[Wanted]:
@@ -105,23 +126,11 @@ def wanted_from(req: RequirementsFile) -> list[Wanted]:
     found = []
     for line in req.requirements():
         location = req.location(line)
-        if line.editable:
-            target = location or line.url or line.text
-            local = target.startswith("file:")
-            args: tuple[str, ...] = ("-e", _file_path(target) if local else target)
-        elif line.name is not None:
-            args = (requirement_text(line),)
-        else:
-            args = (
-                _file_path(location)
-                if location and location.startswith("file:")
-                else location or line.text,
-            )
         found.append(
             Wanted(
                 key=line.name or location or line.text,
                 name=line.name,
-                args=args,
+                args=_install_args(line, location),
                 specifier=str(line.specifier),
                 marker=None if line.marker is None else str(line.marker),
                 url=location,
@@ -130,6 +139,25 @@ def wanted_from(req: RequirementsFile) -> list[Wanted]:
             )
         )
     return found
+
+
+def _extras(line: ReqLine) -> str:
+    return "[" + ",".join(sorted(line.extras)) + "]" if line.extras else ""
+
+
+def _is_file(text: str | None) -> TypeGuard[str]:
+    return text is not None and text.lower().startswith("file:")
+
+
+def _local(source: str, line: ReqLine) -> str:
+    """A local source (`file:` URL, else a path as written) as a path with the line's extras."""
+    return (_file_path(source) if _is_file(source) else source) + _extras(line)
+
+
+def _editable_target(line: ReqLine) -> str:
+    """A VCS editable's target as the line wrote it (`git+URL#egg=name`, `name @ git+URL`)."""
+    written = next((value for flag, value in line.options if flag == "--editable"), None)
+    return written or line.url or line.text
 
 
 def _file_path(uri: str) -> str:
