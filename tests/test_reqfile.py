@@ -98,8 +98,13 @@ REQUIREMENT_LINES: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "gamma[fast]>=1;python_version<'3.12' # why",
-        req("gamma", extras=["fast"], specifier=">=1", marker='python_version < "3.12"',
-            comment="# why"),
+        req(
+            "gamma",
+            extras=["fast"],
+            specifier=">=1",
+            marker='python_version < "3.12"',
+            comment="# why",
+        ),
     ),
     ("alpha==1.0 # pinned", req("alpha", specifier="==1.0", comment="# pinned")),
     ("alpha==1.0\t#tab", req("alpha", specifier="==1.0", comment="#tab")),
@@ -156,8 +161,10 @@ REQUIREMENT_LINES: list[tuple[str, dict[str, Any]]] = [
     ),
     # unquoted, pip's shlex split leaves `-e gamma[fast]`: a path named gamma
     ("-e gamma[fast] @ file:///w/gamma", req(None, url="gamma", extras=["fast"], editable=True)),
-    ("-e file:///w/pkg#egg=Foo_Bar", req("foo-bar", "Foo_Bar", url="file:///w/pkg#egg=Foo_Bar",
-                                         editable=True)),
+    (
+        "-e file:///w/pkg#egg=Foo_Bar",
+        req("foo-bar", "Foo_Bar", url="file:///w/pkg#egg=Foo_Bar", editable=True),
+    ),
 ]
 
 
@@ -290,6 +297,7 @@ def test_continuation_requirement_fields() -> None:
 
 
 # --- whole-file properties -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("data", "newline", "bom"),
@@ -446,6 +454,7 @@ def test_round_trip_any_text(text: str) -> None:
 
 
 # --- loading with includes -------------------------------------------------------------------
+
 
 def test_load_follows_includes(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()

@@ -89,9 +89,10 @@ def _direct_url(data: Mapping[str, Any]) -> DirectUrl:
     archive_info = _get(data, dict, "archive_info")
     dir_info = _get(data, dict, "dir_info")
     subdirectory = _get(data, str, "subdirectory")
-    if url is None or (vcs_info is not None) + (archive_info is not None) + (
-        dir_info is not None
-    ) != 1:
+    if (
+        url is None
+        or (vcs_info is not None) + (archive_info is not None) + (dir_info is not None) != 1
+    ):
         raise _Invalid("url")
     if vcs_info is not None:
         vcs, commit = _get(vcs_info, str, "vcs"), _get(vcs_info, str, "commit_id")
@@ -151,8 +152,14 @@ def url_to_path(url: str) -> str:
     else:
         netloc = ""
     path = urllib.request.url2pathname(netloc + path)
-    if (os.name == "nt" and not netloc and len(path) >= 3 and path[0] == "/"
-            and path[1] in string.ascii_letters and path[2:4] in (":", ":/")):
+    if (
+        os.name == "nt"
+        and not netloc
+        and len(path) >= 3
+        and path[0] == "/"
+        and path[1] in string.ascii_letters
+        and path[2:4] in (":", ":/")
+    ):
         path = path[1:]
     return path
 
@@ -260,8 +267,15 @@ def _git(args: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> str:
     env["GIT_TERMINAL_PROMPT"] = "0"
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, errors="replace", timeout=GIT_TIMEOUT, check=False,
+            ["git", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=GIT_TIMEOUT,
+            check=False,
         )
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise _GitMissing from exc

@@ -283,8 +283,9 @@ def _parse_requirement(text: str) -> _Parts:
         return _unnamed_or_known(path, extras, marker, _name_from_link(path))
     req = Requirement(body)
     name = req.name
-    return _Parts(canonicalize_name(name), name, frozenset(req.extras), req.specifier, marker,
-                  req.url)
+    return _Parts(
+        canonicalize_name(name), name, frozenset(req.extras), req.specifier, marker, req.url
+    )
 
 
 def _unnamed_or_known(
@@ -304,8 +305,9 @@ def _parse_editable(text: str) -> _Parts:
         req = None
     if req is not None and req.url:
         extras = frozenset(req.extras)
-        return _Parts(canonicalize_name(req.name), req.name, extras, SpecifierSet(), req.marker,
-                      req.url)
+        return _Parts(
+            canonicalize_name(req.name), req.name, extras, SpecifierSet(), req.marker, req.url
+        )
     path, extras = _strip_extras(text)
     if path.lower().startswith("file:"):
         return _unnamed_or_known(path, extras, None, _egg_name(path))

@@ -95,11 +95,18 @@ def _stdlib_dirs(base: str | None, version: tuple[int, int] | None, windows: boo
         return []
     major, minor = version
     if windows:
-        return [os.path.join(base, f"python{major}{minor}.zip"), os.path.join(base, "DLLs"),
-                os.path.join(base, "Lib"), base]
+        return [
+            os.path.join(base, f"python{major}{minor}.zip"),
+            os.path.join(base, "DLLs"),
+            os.path.join(base, "Lib"),
+            base,
+        ]
     stdlib = os.path.join(base, "lib", f"python{major}.{minor}")
-    return [os.path.join(base, "lib", f"python{major}{minor}.zip"), stdlib,
-            os.path.join(stdlib, "lib-dynload")]
+    return [
+        os.path.join(base, "lib", f"python{major}{minor}.zip"),
+        stdlib,
+        os.path.join(stdlib, "lib-dynload"),
+    ]
 
 
 def _user_site(version: tuple[int, int] | None, windows: bool) -> list[str]:
