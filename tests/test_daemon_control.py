@@ -69,10 +69,11 @@ def test_bad_config_on_reload_keeps_the_old_one(
 ) -> None:
     config = Path(os.environ["VENVSYNCD_CONFIG"])
     config.write_text("[daemon]\nsettle_seconds = -1\n")
-    assert main(["reload"]) == 1
+    assert main(["reload"]) == 2  # a bad config, as for every other command
     assert "settle_seconds" in capsys.readouterr().err
     assert daemon.proc.poll() is None
     assert daemon.status()["daemon"]["pid"] == daemon.proc.pid
+    assert "settle_seconds" in daemon.output()  # and the daemon's log says why
 
 
 def test_pause_holds_changes_until_resume(daemon: DaemonProcess, tmp_path: Path) -> None:

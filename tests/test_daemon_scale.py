@@ -88,6 +88,7 @@ def test_lost_events_are_found_by_the_rescan(config: Path, project: Path, tmp_pa
         assert daemon.wait_idle([str(project)], 60)
         pip(venv, "install", "eta")
         wait_for(lambda: "eta==1.0" in req.read_text(), 90, "the rescan to find eta")
+        assert daemon.wait_idle([str(project)], 30)  # the file is written inside the sync
         assert daemon.published[0].state == "in-sync"
     finally:
         daemon.stopping.set()

@@ -681,7 +681,8 @@ def test_render_status_aligns_and_explains() -> None:
         "projects": [
             project_status("/a", "in-sync") | {"packages": 1, "last_change": None},
             project_status("/longer", "conflict", "requests changed on both sides\nrun: sync"),
-            project_status("/b", "pending", "not shown for pending"),
+            project_status("/b", "pending", "waiting: pip runs"),
+            project_status("/c", "in-sync", "not shown when in sync"),
         ],
     }
     assert render_status(reply) == [
@@ -690,6 +691,8 @@ def test_render_status_aligns_and_explains() -> None:
         "    requests changed on both sides",
         "    run: sync",
         "/b       pending   47 packages  +requests==2.34.2 -> requirements.txt",
+        "    waiting: pip runs",
+        "/c       in-sync   47 packages  +requests==2.34.2 -> requirements.txt",
     ]
     assert render_status(reply, verbose=True)[0] == (
         "daemon pid 1234, venvsyncd 0.1.0, since 2026-11-22T10:00:00Z, config /c.toml"

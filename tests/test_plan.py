@@ -8,6 +8,7 @@ import pytest
 
 from venvsyncd.dists import FrozenDist
 from venvsyncd.editor import EnvDelta
+from venvsyncd.explain import Kept
 from venvsyncd.plan import Inputs, Plan, decide, env_delta
 from venvsyncd.reqfile import parse_requirements
 from venvsyncd.wanted import Wanted, wanted_from
@@ -283,6 +284,87 @@ THREE_WAY = [
         ("in-sync", [], [], [], [], []),
     ),
     (
+        "emptied-file-is-held",
+        "alpha==1.0 beta==1.0 eta==1.0",
+        "",
+        "alpha==1.0 beta==1.0 eta==1.0",
+        "alpha==1.0\nbeta==1.0\neta==1.0\n",
+        {"file_blank": True},
+        ("held", [], ["alpha", "beta", "eta"], [], [], []),
+    ),
+    (
+        "emptied-file-of-one-is-held",
+        "eta==1.0",
+        "\n  \n",
+        "eta==1.0",
+        "eta==1.0\n",
+        {"file_blank": True},
+        ("held", [], ["eta"], [], [], []),
+    ),
+    (
+        "emptied-file-allowed",
+        "alpha==1.0 eta==1.0",
+        "",
+        "alpha==1.0 eta==1.0",
+        "alpha==1.0\neta==1.0\n",
+        {"file_blank": True, "allow": True},
+        ("act", [], ["alpha", "eta"], [], [], []),
+    ),
+    (
+        "emptied-file-from-file",
+        "alpha==1.0 eta==1.0",
+        "",
+        "alpha==1.0 eta==1.0",
+        "alpha==1.0\neta==1.0\n",
+        {"file_blank": True, "force": "file"},
+        ("act", [], ["alpha", "eta"], [], [], []),
+    ),
+    (
+        "most-removed-is-held",
+        "alpha==1.0 delta==1.0 eta==1.0 gamma==1.0",
+        "# kept only gamma\ngamma==1.0\n",
+        "alpha==1.0 delta==1.0 eta==1.0 gamma==1.0",
+        "alpha==1.0\ndelta==1.0\neta==1.0\ngamma==1.0\n",
+        {},
+        ("held", [], ["alpha", "delta", "eta"], [], [], []),
+    ),
+    (
+        "half-removed-acts",
+        "alpha==1.0 delta==1.0 eta==1.0 gamma==1.0",
+        "eta==1.0\ngamma==1.0\n",
+        "alpha==1.0 delta==1.0 eta==1.0 gamma==1.0",
+        "alpha==1.0\ndelta==1.0\neta==1.0\ngamma==1.0\n",
+        {},
+        ("act", [], ["alpha", "delta"], [], [], []),
+    ),
+    (
+        "only-line-removed-acts",
+        "eta==1.0",
+        "# nothing needed\n",
+        "eta==1.0",
+        "eta==1.0\n",
+        {},
+        ("act", [], ["eta"], [], [], []),
+    ),
+    (
+        "removed-but-required-stays",
+        "alpha==1.0 beta==1.0",
+        "beta==1.0\n",
+        "alpha==1.0 beta==1.0",
+        "alpha==1.0\nbeta==1.0\n",
+        {},
+        ("act", [], [], [], [], []),
+    ),
+    (
+        "removed-with-its-user-both-go",
+        "alpha==1.0 beta==1.0 eta==1.0",
+        "eta==1.0\n",
+        "alpha==1.0 beta==1.0 eta==1.0",
+        "alpha==1.0\nbeta==1.0\neta==1.0\n",
+        {"allow": True},
+        ("act", [], ["alpha", "beta"], [], [], []),
+    ),
+    (
         "installed-package-already-named",
         "alpha==1.0 eta==1.0",
         "alpha==1.0\neta==2.0\n",
@@ -308,6 +390,35 @@ def test_three_way(
     expected: tuple[object, ...],
 ) -> None:
     assert summary(decide(inputs(now, file, snap_env, snap_file, **extra))) == expected
+
+
+def test_a_removed_line_stays_installed_while_required_and_says_by_whom() -> None:
+    plan = decide(
+        inputs(
+            "alpha==1.0 beta==1.0", "beta==1.0\n", "alpha==1.0 beta==1.0", "alpha==1.0\nbeta==1.0\n"
+        )
+    )
+    assert plan.kept == (Kept("alpha", ("beta",)),) and not plan.touches_env
+
+
+def test_held_message_says_what_would_go_and_both_commands() -> None:
+    plan = decide(
+        inputs(
+            "alpha==1.0 eta==1.0",
+            "",
+            "alpha==1.0 eta==1.0",
+            "alpha==1.0\neta==1.0\n",
+            file_blank=True,
+        )
+    )
+    assert plan.message is not None
+    assert "alpha" in plan.message and "eta" in plan.message
+    assert "venvsyncd allow" in plan.message and "venvsyncd undo" in plan.message
+
+
+def test_first_sync_from_an_emptied_file_is_held() -> None:
+    plan = decide(inputs("alpha==1.0 eta==1.0", "", initial="file", file_blank=True))
+    assert plan.state == "held" and plan.uninstall == ("alpha", "eta")
 
 
 def test_conflict_message_names_package_and_commands() -> None:

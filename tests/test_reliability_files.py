@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import pip_freeze
-from tests.daemonproc import DaemonProcess, wait_for
+from tests.daemonproc import DaemonProcess, slow_wheel, wait_for
 from tests.faultkit import (
     Served,
     daemon_env,
@@ -26,7 +26,6 @@ from tests.faultkit import (
     wait_state,
     write_config,
 )
-from tests.test_daemon import slow_wheel
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 __all__ = ["daemons"]  # the fixture

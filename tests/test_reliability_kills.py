@@ -81,7 +81,7 @@ def test_a_watched_folder_reports_its_entries_not_itself(tmp_path: Path) -> None
     from venvsyncd.daemon.watch import Watcher
 
     heard: list[str] = []
-    watcher = Watcher(lambda src, dest: heard.append(src))
+    watcher = Watcher(lambda src, dest, kind: heard.append(src))
     watcher.start()
     try:
         assert watcher.set_folders({tmp_path}) == {}

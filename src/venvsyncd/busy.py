@@ -337,6 +337,15 @@ def site_signature(venv: Venv) -> SiteSignature:
     return tuple(sorted(rows))
 
 
+def venv_mark(venv: Venv) -> tuple[object, ...]:
+    """Site-packages as it is now, cheaply: its mtime and `site_signature`. Two equal marks
+    mean nothing was installed or removed in between."""
+    try:
+        return (os.stat(venv.site_packages).st_mtime_ns, site_signature(venv))
+    except OSError:
+        return ("unreadable venv",)
+
+
 def file_signature(path: str | os.PathLike[str]) -> FileSignature | None:
     """(st_mtime_ns, st_size, st_ino) of `path`, or None when it does not exist."""
     try:

@@ -2,7 +2,7 @@
 
 One request per connection: the client sends one JSON object on one `\\n`-terminated UTF-8
 line, the daemon answers with one such line and closes. A reply is always a dict; a failure
-is `{"error": "...", "hint": "..."}`.
+is `{"error": "...", "hint": "..."}`, with `"exit": 2` when the error is a bad config.
 
 Imported by every client command, so only the standard library at module level.
 """
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from venvsyncd.errors import DaemonNotRunning, VenvsyncdError
+from venvsyncd.errors import ConfigError, DaemonNotRunning, VenvsyncdError
 
 MAX_REQUEST = 1024 * 1024  # bytes in a request line, newline excluded
 MAX_REPLY = 64 * 1024 * 1024  # a status with many projects is still far below this
@@ -147,7 +147,8 @@ def request(socket_path: Path, op: str, timeout: float = 10.0, /, **args: Any) -
         pause = min(2 * pause, 0.5)
     if "error" in reply:
         hint = reply.get("hint")
-        raise VenvsyncdError(str(reply["error"]), hint=hint if isinstance(hint, str) else None)
+        kind = ConfigError if reply.get("exit") == ConfigError.exit_code else VenvsyncdError
+        raise kind(str(reply["error"]), hint=hint if isinstance(hint, str) else None)
     return reply
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from venvsyncd.dists import FrozenDist
 from venvsyncd.errors import ProjectError
@@ -40,16 +36,35 @@ class FileSide:
             argv += ["-c", str(include.source)] if include.constraint else include.options()
         return argv
 
+    @property
+    def blank(self) -> bool:
+        """Is the top file empty, or whitespace only?"""
+        return not self.data.decode("utf-8", "replace").lstrip("\ufeff").strip()
 
-def with_top(file: FileSide, data: bytes) -> FileSide:
-    """The same files, with the top one replaced by `data` (what venvsyncd just wrote)."""
-    top = parse_requirements(data, file.top.source)
+    def bytes_of(self, path: Path) -> bytes | None:
+        """The bytes read of `path`, the top file or an include (None: not one of them)."""
+        return next((r.to_bytes() for r in (self.top, *self.includes) if r.source == path), None)
+
+
+def _file_side(top: RequirementsFile, includes: tuple[RequirementsFile, ...]) -> FileSide:
     wanted = list(wanted_from(top))
-    for include in file.includes:
+    for include in includes:
         if not include.constraint:
             wanted += wanted_from(include)
-    texts = {**file.texts, str(top.source): data.decode("utf-8")}
-    return FileSide(top, file.includes, data, texts, tuple(wanted))
+    texts = {str(r.source): r.to_bytes().decode("utf-8") for r in (top, *includes)}
+    return FileSide(top, includes, top.to_bytes(), texts, tuple(wanted))
+
+
+def with_files(file: FileSide, written: Mapping[Path, bytes]) -> FileSide:
+    """The same files, with those venvsyncd just wrote holding the bytes it wrote."""
+
+    def now(req: RequirementsFile) -> RequirementsFile:
+        data = written.get(req.source)
+        if data is None:
+            return req
+        return replace(parse_requirements(data, req.source), constraint=req.constraint)
+
+    return _file_side(now(file.top), tuple(now(i) for i in file.includes))
 
 
 def read_env(venv: Venv) -> EnvSide:
@@ -77,43 +92,15 @@ def read_file(path: Path) -> FileSide | None:
                 f"{req.source} line {lineno}: {message}",
                 hint="fix that line; venvsyncd acts only on files pip can read",
             )
-    wanted = list(wanted_from(top))
-    for include in includes:
-        if not include.constraint:
-            wanted += wanted_from(include)
-    texts = {str(r.source): r.to_bytes().decode("utf-8") for r in (top, *includes)}
-    return FileSide(top, tuple(includes), top.to_bytes(), texts, tuple(wanted))
+    return _file_side(top, tuple(includes))
 
 
-def requires_map(venv: Venv, marker_env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    """Installed name -> canonical names of what it requires in this venv (extras included)."""
-    found: dict[str, tuple[str, ...]] = {}
-    for dist in importlib.metadata.distributions(path=[str(venv.site_packages)]):
-        name = canonicalize_name(dist.metadata["Name"] or "")
-        if name in found:
-            continue
-        needs = []
-        for text in dist.requires or ():
-            try:
-                req = Requirement(text)
-            except InvalidRequirement:
-                continue
-            if req.marker is None or _any_extra_applies(req, marker_env):
-                needs.append(canonicalize_name(req.name))
-        found[name] = tuple(needs)
-    return found
+def requires_map(
+    venv: Venv, marker_env: Mapping[str, str], wanted: Iterable[Wanted] = ()
+) -> dict[str, tuple[str, ...]]:
+    """Installed name -> canonical names of what it requires in this venv, with the extras
+    the file's lines ask for (`wanted`) and those installed packages ask of each other."""
+    from venvsyncd.deps import read_dependencies
 
-
-def _any_extra_applies(req: Requirement, marker_env: Mapping[str, str]) -> bool:
-    """A dependency counts when its marker holds for the venv, with or without an extra."""
-    assert req.marker is not None
-    env = dict(marker_env)
-    if req.marker.evaluate({**env, "extra": ""}):
-        return True
-    return "extra" in str(req.marker) and req.marker.evaluate({**env, "extra": _extra_of(req)})
-
-
-def _extra_of(req: Requirement) -> str:
-    text = str(req.marker)
-    start = text.find("extra ==")
-    return text[start + 8 :].strip().split()[0].strip("'\"") if start >= 0 else ""
+    extras = {w.name: w.extras for w in wanted if w.name is not None and w.extras}
+    return read_dependencies(venv, marker_env).requires_map(extras)

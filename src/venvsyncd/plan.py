@@ -5,6 +5,11 @@ is carried into the env (install what was added or changed, uninstall what was r
 changes on both sides to different packages are both applied, to the same package they are a
 conflict and nothing is touched. With no snapshot, the first sync follows `--from`, else the
 `initial` setting; "ask" leaves a project whose sides differ in `drift`.
+
+Two guards keep a file change from doing harm on its own: a removed line uninstalls its
+package only when no remaining installed package requires it (the plan says who keeps it),
+and a change that empties the file or would uninstall most of what it named is `held` until
+the user allows it (`venvsyncd allow`) or takes it back (`venvsyncd undo`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from venvsyncd.dists import FrozenDist
 from venvsyncd.editor import EnvDelta
+from venvsyncd.explain import Kept, accounted_for, still_needed
 from venvsyncd.wanted import PROTECTED, Wanted, applies, installed_for, satisfied
 
 
@@ -29,17 +35,20 @@ class Inputs:
     mode: str = "both"
     initial: str = "ask"
     force: str | None = None  # `sync --from env|file`
+    allow: bool = False  # the user approved what a hold would stop (`venvsyncd allow`)
+    file_blank: bool = False  # the requirements file is empty or holds only whitespace
 
 
 @dataclass(frozen=True)
 class Plan:
-    state: str  # "in-sync" (nothing to do), "act", "drift", "conflict", "error"
+    state: str  # "in-sync" (nothing to do), "act", "drift", "conflict", "held", "error"
     install: tuple[Wanted, ...] = ()
     uninstall: tuple[str, ...] = ()
     edit: EnvDelta = field(default_factory=lambda: EnvDelta((), (), ()))
     create_file: bool = False
     conflicts: tuple[str, ...] = ()
     message: str | None = None
+    kept: tuple[Kept, ...] = ()  # removed lines whose package stays: others require it
 
     @property
     def touches_env(self) -> bool:
@@ -93,8 +102,38 @@ def decide(inp: Inputs) -> Plan:
     if inp.wanted is None:
         return _no_file(inp)
     if inp.snapshot_frozen is None:
-        return _first_sync(inp, inp.wanted)
-    return _three_way(inp, inp.wanted, inp.snapshot_frozen)
+        return _held(_first_sync(inp, inp.wanted), inp)
+    return _held(_three_way(inp, inp.wanted, inp.snapshot_frozen), inp)
+
+
+def _held(plan: Plan, inp: Inputs) -> Plan:
+    """`plan` made `held` when it uninstalls for an emptied file or uninstalls most of what
+    the file named; the user decides (`allow`, or `undo`). `sync --from file` decides too."""
+    if plan.state != "act" or not plan.uninstall or inp.allow or inp.force == "file":
+        return plan
+    named = max(_count_named(inp.snapshot_wanted), _count_named(inp.wanted or ()))
+    count = len(plan.uninstall)
+    if inp.file_blank:
+        why = "the requirements file was emptied"
+    elif count >= 2 and 2 * count > named:
+        why = f"the file change would uninstall {count} of the {named} packages it named"
+    else:
+        return plan
+    return replace(
+        plan,
+        state="held",
+        message=f"{why}, so venvsyncd uninstalled nothing ({_listed(plan.uninstall)}). "
+        "Run `venvsyncd allow` to apply it, or `venvsyncd undo` to put the previous file back",
+    )
+
+
+def _count_named(wanted: Iterable[Wanted]) -> int:
+    return len({w.name for w in wanted if w.name is not None})
+
+
+def _listed(names: Sequence[str], most: int = 5) -> str:
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return "would uninstall " + ", ".join(names[:most]) + more
 
 
 def _no_file(inp: Inputs) -> Plan:
@@ -108,22 +147,6 @@ def _no_file(inp: Inputs) -> Plan:
     if inp.mode == "install":
         return Plan("error", message='no requirements file, and mode = "install" never writes one')
     return Plan("act", edit=EnvDelta(inp.frozen, (), ()), create_file=True)
-
-
-def accounted_for(
-    wanted: Sequence[Wanted],
-    installed: Mapping[str, FrozenDist],
-    requires: Mapping[str, tuple[str, ...]],
-) -> set[str]:
-    """Installed names the file explains: those it names, and what they depend on."""
-    todo = [d.name for w in wanted if (d := installed_for(w, installed)) is not None]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(requires.get(name, ()))
-    return seen
 
 
 def _first_sync(inp: Inputs, wanted: tuple[Wanted, ...]) -> Plan:
@@ -141,8 +164,9 @@ def _first_sync(inp: Inputs, wanted: tuple[Wanted, ...]) -> Plan:
     if refused is not None:
         return refused
     if direction == "file":
-        removable = tuple(d.name for d in extra if d.name not in PROTECTED)
-        return Plan("act", install=unmet, uninstall=removable)
+        removable = [d.name for d in extra if d.name not in PROTECTED]
+        leaving, kept = still_needed(removable, inp.installed, inp.requires)
+        return Plan("act", install=unmet, uninstall=leaving, kept=kept)
     named = {w.name for w in wanted if w.name is not None}
     return Plan(
         "act",
@@ -196,9 +220,10 @@ def _three_way(inp: Inputs, wanted: tuple[Wanted, ...], snap: tuple[FrozenDist, 
             for k in sorted(touched - skip)
             if not satisfied(now[k], inp.installed, inp.marker_env)
         )
-        uninstall = _uninstalls(sorted(removed - skip), old, wanted, inp)
-        plan = Plan(plan.state, install, uninstall, plan.edit, conflicts=conflicts)
-    return plan if plan.touches_env or plan.touches_file else NOTHING
+        candidates = _uninstalls(sorted(removed - skip), old, wanted, inp)
+        uninstall, kept = still_needed(candidates, inp.installed, inp.requires)
+        plan = Plan(plan.state, install, uninstall, plan.edit, conflicts=conflicts, kept=kept)
+    return plan if plan.touches_env or plan.touches_file or plan.kept else NOTHING
 
 
 def _sides_agree(name: str, now: Mapping[str, Wanted], inp: Inputs) -> bool:

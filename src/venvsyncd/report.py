@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from venvsyncd.explain import accounted_for
 from venvsyncd.observe import EnvSide, FileSide
-from venvsyncd.plan import Plan, accounted_for, env_delta, file_delta
+from venvsyncd.plan import Plan, env_delta, file_delta
 from venvsyncd.state import Snapshot
 from venvsyncd.wanted import installed_for, satisfied
 
@@ -20,7 +21,8 @@ def plan_lines(plan: Plan, file_name: str) -> list[str]:
         lines += [f"{file_name}: add {' / '.join(d.lines)}" for d in plan.edit.added]
         lines += [f"{file_name}: remove {name}" for name in plan.edit.removed]
         lines += [f"{file_name}: pin {d.lines[-1]}" for d in plan.edit.changed]
-    if plan.state in ("drift", "conflict", "error") and plan.message:
+    lines += [f"keep {k.name} (required by {', '.join(k.required_by)})" for k in plan.kept]
+    if plan.state in ("drift", "conflict", "held", "error") and plan.message:
         lines.append(f"{plan.state}: {plan.message}")
     return lines or ["nothing to do: file and venv agree"]
 
@@ -66,3 +68,15 @@ def _since_snapshot(env: EnvSide, file: FileSide | None, snapshot: Snapshot | No
         elif snapshot.files != file.texts:
             lines.append(f"file edited since {snapshot.time} (no requirement changed)")
     return lines
+
+
+def install_summary(plan: Plan, file_name: str) -> str:
+    """`requirements.txt -> +beta -gamma (alpha stays: required by beta)`."""
+    installed = " ".join("+" + " ".join(w.args) for w in plan.install)
+    removed = " ".join(f"-{name}" for name in plan.uninstall)
+    kept = "; ".join(f"{k.name} stays: required by {', '.join(k.required_by)}" for k in plan.kept)
+    acted = " ".join(filter(None, (installed, removed)))
+    text = f"{file_name} -> {acted}" if acted else ""
+    if kept:
+        text = f"{text} ({kept})" if text else f"{file_name}: {kept}"
+    return text

@@ -1,8 +1,11 @@
 """How venvsyncd rewrites a user's requirements file, and only so.
 
 Under the project lock, one writer at a time; the old content goes to the journal first, then
-the file is replaced atomically; a file the user made read-only is not replaced; the temp
-files a killed writer left behind are swept away by the next one.
+the file is replaced by a compare-and-swap (`swap.py`): only if it still holds the bytes the
+sync read. A save that landed in between stays in the file (the journal entry made for the
+write is withdrawn), and what a racing writer put there that could not be put back goes to
+the journal. A file the user made read-only is not replaced; the temp files a killed writer
+left behind are swept away by the next one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pathlib import Path
 
 from venvsyncd import journal
 from venvsyncd.errors import ProjectError
-from venvsyncd.fsutil import atomic_write, remove_stale_temps
+from venvsyncd.fsutil import remove_stale_temps
+from venvsyncd.swap import SwapResult, compare_and_swap
 
 
 @contextlib.contextmanager
@@ -51,12 +55,24 @@ def refuse_read_only(path: Path) -> None:
     )
 
 
-def write_requirements(folder: Path, path: Path, data: bytes, summary: str) -> None:
-    """Keep the old version in the journal, then replace the file atomically."""
+RACED = "a save that raced with venvsyncd's write; `venvsyncd undo` puts it back"
+
+
+def write_requirements(
+    folder: Path, path: Path, data: bytes, summary: str, expected: bytes | None, keep: int
+) -> SwapResult:
+    """Keep `expected` (the content read) in the journal, then make the file hold `data` if it
+    still holds `expected` (None: if it does not exist). Not written: the result says what
+    the file holds instead; nothing the user saved is lost."""
     refuse_read_only(path)
-    if path.exists():
-        journal.record(folder, path, path.read_bytes(), summary)
-    atomic_write(path, data)
+    entry = None if expected is None else journal.record(folder, path, expected, summary, keep)
+    result = compare_and_swap(path, data, expected)
+    if not result.written:
+        if entry is not None:
+            journal.withdraw(entry)
+        for content in result.displaced:
+            journal.record(folder, path, content, RACED, keep)
+    return result
 
 
 def sweep(folder: Path, requirements: Path) -> None:

@@ -48,9 +48,6 @@ class Snapshot:
     time: str
     venv_id: str = ""  # which venv that was (a recreated venv is another one)
 
-    def installed_by_name(self) -> dict[str, FrozenDist]:
-        return {dist.name: dist for dist in self.installed}
-
 
 class StateProblem(Exception):
     """The snapshot could not be used; it will be rebuilt."""
@@ -137,17 +134,19 @@ def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = S
         (folder / PENDING).unlink(missing_ok=True)
 
 
-def settle_pending(
-    folder: Path, requirements: Path, text: str | None, dry: bool
-) -> Snapshot | None:
-    """The pending snapshot if the requirements file now holds `text`, the content it was
-    saved for (the announced rewrite happened), made the snapshot unless `dry`; else None,
-    and a pending snapshot whose rewrite never happened is dropped (unless `dry`)."""
+def settle_pending(folder: Path, texts: dict[str, str] | None, dry: bool) -> Snapshot | None:
+    """The pending snapshot if the requirements files now hold what it was saved for (the
+    announced rewrite happened), made the snapshot unless `dry`; else None, and a pending
+    snapshot whose rewrite never happened is dropped (unless `dry`). `texts`: the files now."""
     try:
         pending = load_snapshot(folder, PENDING)
     except StateProblem:
         pending = None
-    if pending is None or pending.files.get(str(requirements)) != text:
+    if (
+        pending is None
+        or texts is None
+        or any(texts.get(path) != text for path, text in pending.files.items())
+    ):
         if not dry:
             (folder / PENDING).unlink(missing_ok=True)
         return None
@@ -163,7 +162,3 @@ def venv_identity(root: Path) -> str:
     except OSError:
         return ""
     return f"{info.st_ino}:{info.st_mtime_ns}"
-
-
-def drop_snapshot(folder: Path) -> None:
-    (folder / SNAPSHOT).unlink(missing_ok=True)

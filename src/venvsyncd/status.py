@@ -10,6 +10,7 @@ from venvsyncd.states import (
     CONFLICT,
     DRIFT,
     ERROR,
+    HELD,
     IN_SYNC,
     NEEDS_USER,
     PAUSED,
@@ -23,6 +24,7 @@ __all__ = [
     "CONFLICT",
     "DRIFT",
     "ERROR",
+    "HELD",
     "IN_SYNC",
     "NEEDS_USER",
     "PAUSED",
@@ -47,9 +49,12 @@ class ProjectStatus:
     last_sync: str | None  # UTC ISO 8601
     last_change: str | None
     message: str | None
+    broken: tuple[str, ...] = ()  # what `pip check` would report for the venv
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        document = asdict(self)
+        document["broken"] = list(self.broken)
+        return document
 
 
 @dataclass(frozen=True)

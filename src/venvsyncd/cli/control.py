@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.cli.parser import Context
-from venvsyncd.states import IN_SYNC, NEEDS_USER, PAUSED
+from venvsyncd.states import IN_SYNC, NEEDS_USER, PAUSED, PENDING
 
 DEFAULT_WAIT = 60.0
 STOP_WAIT = 10.0
@@ -127,8 +127,9 @@ def render_status(reply: dict[str, Any], verbose: bool = False) -> list[str]:
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     for project, row in zip(projects, cells, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if project.get("state") in NEEDS_USER and project.get("message"):
+        if project.get("state") in (*NEEDS_USER, PENDING) and project.get("message"):
             lines.extend(f"    {text}" for text in str(project["message"]).splitlines())
+        lines.extend(f"    broken: {text}" for text in project.get("broken") or ())
     return lines
 
 

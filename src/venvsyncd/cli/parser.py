@@ -49,7 +49,7 @@ def _common() -> argparse.ArgumentParser:
 # imported (a client command such as `status` then starts fast).
 COMMAND_MODULES = {
     **dict.fromkeys(("freeze", "add", "remove", "list"), "projects"),
-    **dict.fromkeys(("sync", "diff", "history", "undo"), "syncing"),
+    **dict.fromkeys(("sync", "diff", "history", "undo", "allow"), "syncing"),
     **dict.fromkeys(("status", "stop", "reload", "pause", "resume"), "control"),
     "run": "daemonrun",
     "service": "service",

@@ -1,8 +1,9 @@
-"""Commands that sync without the daemon: `sync`, `diff`, `history`, `undo`."""
+"""Commands that sync without the daemon: `sync`, `diff`, `history`, `undo`, `allow`."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,19 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     add_path(undo)
     undo.set_defaults(handler=cmd_undo)
 
+    allow = commands.add_parser(
+        "allow",
+        parents=[common],
+        help="apply what a held project waits for (an emptied file, a large removal)",
+        description="Approve and apply the change venvsyncd held for the project. Exit 0 when "
+        "file and venv agree afterwards, 1 otherwise.",
+    )
+    add_path(allow)
+    allow.add_argument(
+        "--show", action="store_true", help="print what would be applied, change nothing"
+    )
+    allow.set_defaults(handler=cmd_allow)
+
 
 def _project(ctx: Context, path: str) -> Project:
     from venvsyncd.config import load_config
@@ -79,8 +93,10 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     if args.check and args.dry_run:
         raise UsageError("--check and --dry-run do not go together", hint="use one of them")
     project = _project(ctx, args.path)
-    installer = load_config(ctx.config_file).daemon.installer
-    request = SyncRequest(args.source, args.dry_run or args.check, installer)
+    settings = load_config(ctx.config_file).daemon
+    request = SyncRequest(
+        args.source, args.dry_run or args.check, settings.installer, history=settings.history
+    )
     outcome = sync_project(project, _state_dir(ctx), request)
     for warning in outcome.warnings:
         print(f"venvsyncd: warning: {warning}", file=sys.stderr)
@@ -126,7 +142,8 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     except StateProblem as exc:
         print(f"venvsyncd: warning: {exc}", file=sys.stderr)
         snapshot = None
-    lines = diff_lines(env, file, snapshot, requires_map(env.venv, env.marker_env))
+    requires = requires_map(env.venv, env.marker_env, file.wanted if file else ())
+    lines = diff_lines(env, file, snapshot, requires)
     differ = any(line.startswith(("+", "-")) for line in lines) or file is None
     for line in lines:
         print(line)
@@ -149,12 +166,14 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.config import load_config
     from venvsyncd.journal import entries
     from venvsyncd.rewrite import project_lock, write_requirements
     from venvsyncd.state import project_state_dir
 
     project = _project(ctx, args.path)
     folder = project_state_dir(_state_dir(ctx), project.path)
+    keep = load_config(ctx.config_file).daemon.history
     with project_lock(folder):
         found = entries(folder)
         if not found:
@@ -163,15 +182,63 @@ def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
                 hint="`venvsyncd history` lists the versions it kept",
             )
         last = found[-1]
-        write_requirements(
-            folder,
-            project.requirements,
-            last.content.read_bytes(),
-            f"undo: back to #{last.number} from {last.time}",
+        target = _undo_target(project, last.file)
+        current = target.read_bytes() if target.exists() else None
+        summary = f"undo: back to #{last.number} from {last.time}"
+        done = write_requirements(folder, target, last.content.read_bytes(), summary, current, keep)
+    if not done.written:
+        raise ProjectError(
+            f"{target} changed while `undo` wrote it, so it was left as it is now",
+            hint="run `venvsyncd undo` again",
         )
     if ctx.verbosity >= 0:
         print(
-            f"{project.requirements} is back to #{last.number} ({last.time}); "
+            f"{target} is back to #{last.number} ({last.time}); "
             "run `venvsyncd sync` (or let the daemon) make the venv follow"
         )
     return 0
+
+
+def _undo_target(project: Project, recorded: Path) -> Path:
+    """The file a journal entry was kept for: an include inside the project, else the
+    requirements file (also for an entry whose record was damaged)."""
+    import os
+
+    if recorded.is_absolute() and recorded != project.requirements:
+        inside = os.path.realpath(recorded).startswith(os.path.realpath(project.path) + os.sep)
+        if inside:
+            return recorded
+    return project.requirements
+
+
+def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
+    from venvsyncd.config import load_config
+    from venvsyncd.report import plan_lines
+    from venvsyncd.sync import SyncRequest, sync_project
+
+    project = _project(ctx, args.path)
+    settings = load_config(ctx.config_file).daemon
+    request = SyncRequest(
+        dry_run=args.show, installer=settings.installer, allow=True, history=settings.history
+    )
+    outcome = sync_project(project, _state_dir(ctx), request)
+    for warning in outcome.warnings:
+        print(f"venvsyncd: warning: {warning}", file=sys.stderr)
+    if outcome.state == "error":
+        raise ProjectError(outcome.message or "sync failed")
+    if args.show:
+        for line in plan_lines(outcome.plan, project.requirements.name):
+            print(line)
+        return 0 if outcome.state in ("in-sync", "act") else 1
+    _tell_daemon(ctx, project.path)
+    return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
+
+
+def _tell_daemon(ctx: Context, path: Path) -> None:
+    """Let a running daemon look at the project now (best effort: none running is fine)."""
+    from venvsyncd import client
+    from venvsyncd.errors import VenvsyncdError
+    from venvsyncd.paths import locations
+
+    with contextlib.suppress(VenvsyncdError):
+        client.notify(locations(ctx.config_file).socket, "sync", path=str(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from venvsyncd.daemon.signatures import signature
@@ -21,6 +22,10 @@ log = logging.getLogger("venvsyncd")
 
 BUSY_RECHECK = 0.1  # seconds between completion checks while an install runs
 STALE_AFTER = 10.0  # a "busy" look with no installer running and no event this long: a leftover
+PENDING_RECHECK = 0.5  # seconds before a sync stopped between rounds is tried again
+WRITER_TRUST = 5.0  # seconds an unclosed write is believed without asking /proc
+WRITER_RECHECK = 1.0  # then /proc is asked at most this often
+WRITER_TIMEOUT = 30.0  # where /proc cannot tell: how long an unclosed write keeps a file waiting
 
 
 def installer_busy(tracked: Tracked) -> str | None:
@@ -50,9 +55,12 @@ def installer_busy(tracked: Tracked) -> str | None:
 def act(daemon: Daemon, tracked: Tracked) -> None:
     if time.monotonic() < tracked.recheck_at:
         return
-    reason = installer_busy(tracked)
+    reason = still_written(tracked)  # sets its own time to look again
+    if reason is None:
+        reason = installer_busy(tracked)
+        if reason is not None:
+            tracked.recheck_at = time.monotonic() + BUSY_RECHECK
     if reason is not None:
-        tracked.recheck_at = time.monotonic() + BUSY_RECHECK
         if tracked.message != f"waiting: {reason}":
             tracked.state, tracked.message = PENDING, f"waiting: {reason}"
             daemon.publish()
@@ -68,10 +76,35 @@ def act(daemon: Daemon, tracked: Tracked) -> None:
     daemon.publish()
 
 
+def still_written(tracked: Tracked) -> str | None:
+    """Why the project's file must not be read yet: a writer wrote to it and has not closed
+    it (`Tracked.writing`, from close-after-write events). The events are trusted for
+    WRITER_TRUST seconds after the last write; then /proc is asked (it costs a scan of every
+    process, so at most every WRITER_RECHECK), and a writer it does not find is forgotten
+    (where /proc cannot tell, after WRITER_TIMEOUT)."""
+    from venvsyncd.writers import open_for_writing
+
+    now = time.monotonic()
+    for path, at in list(tracked.writing.items()):
+        if now - at >= WRITER_TRUST:
+            held = open_for_writing(path)
+            if not held and (held is not None or now - at >= WRITER_TIMEOUT):
+                del tracked.writing[path]
+                continue
+        tracked.recheck_at = now + (BUSY_RECHECK if now - at < WRITER_TRUST else WRITER_RECHECK)
+        return f"a program still has {Path(path).name} open for writing"
+    return None
+
+
 def _sync(daemon: Daemon, tracked: Tracked) -> Outcome:
     from venvsyncd.sync import SyncRequest, sync_project
 
-    request = SyncRequest(installer=daemon.config.daemon.installer)
+    settings = daemon.config.daemon
+    request = SyncRequest(
+        installer=settings.installer,
+        history=settings.history,
+        busy=lambda: installer_busy(tracked),
+    )
     tracked.dirty = tracked.immediate = False
     had_venv = tracked.project.venv_exists()
     outcome = sync_project(tracked.project, daemon.locations.state_dir, request)
@@ -87,6 +120,14 @@ def _record(daemon: Daemon, tracked: Tracked, outcome: Outcome) -> None:
     tracked.message = outcome.message
     tracked.packages = outcome.packages or tracked.packages
     tracked.synced_at = time.time()
+    if outcome.state == PENDING:  # stopped between rounds: a user's installer runs
+        if outcome.summary:
+            log.info("%s: %s: %s", tracked.key, tracked.trigger, outcome.summary)
+            tracked.last_change = outcome.summary
+        tracked.dirty = True
+        tracked.recheck_at = time.monotonic() + PENDING_RECHECK
+        return
+    tracked.broken = outcome.broken
     if outcome.state == IN_SYNC:
         tracked.last_sync = utc_now()
         if outcome.summary:
@@ -105,7 +146,8 @@ def _record(daemon: Daemon, tracked: Tracked, outcome: Outcome) -> None:
         daemon.refresh(tracked)
     # An error of the system (a full disk) is tried again at the next rescan, though
     # nothing on disk changed; any other error waits for a change.
-    tracked.seen = None if outcome.retry else signature(tracked, outcome.file_digest)
+    seen = signature(tracked, outcome.digests, outcome.venv_mark)
+    tracked.seen = None if outcome.retry else seen
 
 
 def _watches_stale(daemon: Daemon, tracked: Tracked) -> bool:

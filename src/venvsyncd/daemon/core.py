@@ -7,6 +7,7 @@ tuple of `ProjectStatus` that IPC handlers read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.config import Config, ProjectEntry, load_config
+from venvsyncd.daemon.configwatch import ConfigWatch
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.daemon.watch import Watcher
-from venvsyncd.errors import VenvsyncdError
+from venvsyncd.errors import ConfigError, VenvsyncdError
 from venvsyncd.paths import Locations
 from venvsyncd.project import resolve
 from venvsyncd.status import BUSY_STATES, PENDING, SYNCING, ProjectStatus
@@ -55,14 +57,16 @@ class Daemon:
         self.published: tuple[ProjectStatus, ...] = ()
         self.tracked: dict[str, Tracked] = {}
         self.watcher = Watcher(self.on_path)
+        self.config_watch = ConfigWatch(config.file)
         self._next_rescan = time.monotonic() + rescan
         self.on_publish: Callable[[tuple[ProjectStatus, ...]], None] | None = None
         # Each turn of the worker loop (the service watchdog); seconds until it is due again.
         self.on_tick: Callable[[], float] | None = None
 
     # ---- any thread ----------------------------------------------------------------------
-    def on_path(self, src: str, dest: str | None) -> None:
-        self.queue.put(Command("path", {"paths": (src, dest), "at": time.monotonic()}))
+    def on_path(self, src: str, dest: str | None, kind: str = "changed") -> None:
+        args = {"paths": (src, dest), "kind": kind, "at": time.monotonic()}
+        self.queue.put(Command("path", args))
 
     def submit(self, op: str, **args: Any) -> Command:
         command = Command(op, args)
@@ -113,7 +117,7 @@ class Daemon:
         try:
             command.result = handler(**command.args) if handler else {"error": "unknown op"}
         except VenvsyncdError as exc:
-            command.result = {"error": exc.message, "hint": exc.hint}
+            command.result = {"error": exc.message, "hint": exc.hint, "exit": exc.exit_code}
         finally:
             command.done.set()
 
@@ -127,17 +131,21 @@ class Daemon:
                 deadline = min(deadline, max(due, tracked.recheck_at))
             if tracked.polled:
                 deadline = min(deadline, now + POLL_SECONDS)
-        return deadline
+        return min(deadline, self.config_watch.due(settle))
 
     # ---- ops (worker thread) -------------------------------------------------------------
-    def _op_path(self, paths: tuple[str, str | None], at: float) -> dict[str, Any]:
+    def _op_path(self, paths: tuple[str, str | None], kind: str, at: float) -> dict[str, Any]:
         from venvsyncd.daemon.signatures import signature
 
+        if str(self.config.file) in paths:
+            self.config_watch.saw(at)
         changed = False
         for tracked in self.tracked.values():
             hits = [p for p in paths if p is not None and tracked.cares_about(p)]
             if not hits or tracked.paused:
                 continue
+            if self.watcher.reports_closes:
+                tracked.note_write(paths[0], paths[1], kind, at)
             if any(_is_venv_life(tracked, p) for p in hits):
                 self.refresh(tracked)
             elif not tracked.dirty and signature(tracked) == tracked.seen:
@@ -181,7 +189,14 @@ class Daemon:
         return {"resumed": [t.key for t in chosen]}
 
     def _op_reload(self) -> dict[str, Any]:
-        config = load_config(self.config.file)
+        """Read the config again (`reload`, SIGHUP, an edit of the file); a bad one is logged
+        and refused, and the daemon goes on with the config it has."""
+        try:
+            config = load_config(self.config.file)
+        except ConfigError as exc:
+            log.error("%s; the daemon keeps its previous config (%s)", exc.message, exc.hint)
+            raise
+        self.config_watch.loaded()
         self._apply_config(config)
         log.info("reloaded %s: %d projects", config.file, len(self.tracked))
         return {"reloaded": True, "projects": len(self.tracked)}
@@ -249,6 +264,7 @@ class Daemon:
 
     def _rewatch(self) -> None:
         wanted = set().union(*(t.folders() for t in self.tracked.values()))
+        wanted |= self.config_watch.folders()
         failed = self.watcher.set_folders(wanted)
         for tracked in self.tracked.values():
             lost = [f for f in tracked.folders() if f in failed]
@@ -269,6 +285,8 @@ class Daemon:
         from venvsyncd.daemon.signatures import signature
 
         everyone = now >= self._next_rescan
+        if everyone:  # an edit of the config whose event was lost
+            self.config_watch.saw(now - self.config.daemon.settle_seconds)
         for tracked in self.tracked.values() if everyone else polled:
             if not tracked.paused and not tracked.dirty and signature(tracked) != tracked.seen:
                 self._mark(tracked, "rescan", now)
@@ -280,6 +298,9 @@ class Daemon:
         from venvsyncd.daemon.acting import act
 
         settle = self.config.daemon.settle_seconds
+        if self.config_watch.due(settle) <= time.monotonic() and self.config_watch.changed():
+            with contextlib.suppress(ConfigError):  # logged; the old config stays
+                self._op_reload()
         for tracked in list(self.tracked.values()):
             if self.stopping.is_set():
                 return

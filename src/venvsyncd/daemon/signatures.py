@@ -8,7 +8,7 @@ directory entries.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 
 from venvsyncd.daemon.tracked import Tracked
@@ -30,21 +30,30 @@ def file_mode(path: Path) -> int | None:
 
 
 def venv_signature(tracked: Tracked) -> Hashable:
-    from venvsyncd.busy import site_signature
+    from venvsyncd.busy import venv_mark
     from venvsyncd.errors import VenvsyncdError
 
     site = tracked.site_packages
     if site is None or not site.is_dir():
         return ("no venv", tracked.project.venv_exists())
     try:
-        return (site.stat().st_mtime_ns, site_signature(tracked.project.load_venv()))
-    except (OSError, VenvsyncdError):
+        return venv_mark(tracked.project.load_venv())
+    except VenvsyncdError:
         return ("unreadable venv",)
 
 
-def signature(tracked: Tracked, file_part: str | None = None) -> Hashable:
-    """Both sides now; `file_part` stands in for the file's digest when the caller knows it."""
+def signature(
+    tracked: Tracked, seen: Mapping[str, str] | None = None, venv_part: Hashable = None
+) -> Hashable:
+    """Both sides now. `seen` (path -> sha256) and `venv_part` stand in for what the caller
+    knows a sync last read, so that a change made after that read is never taken for an echo."""
     requirements = tracked.project.requirements
-    top = file_part if file_part is not None else file_digest(requirements)
-    includes = tuple(file_digest(Path(p)) for p in sorted(tracked.extra_files))
-    return (top, file_mode(requirements), includes, venv_signature(tracked))
+    known = seen or {}
+
+    def digest(path: str) -> str | None:
+        return known[path] if path in known else file_digest(Path(path))
+
+    top = digest(str(requirements))
+    includes = tuple(digest(p) for p in sorted(tracked.extra_files))
+    venv = venv_part if venv_part is not None else venv_signature(tracked)
+    return (top, file_mode(requirements), includes, venv)

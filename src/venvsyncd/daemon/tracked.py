@@ -34,6 +34,10 @@ class Tracked:
     synced_at: float = 0.0  # wall-clock time of the last sync (what counts as "fresh" after)
     recheck_at: float = 0.0  # monotonic time before which a busy venv is not looked at again
     extra_files: frozenset[str] = field(default_factory=frozenset)  # included files
+    broken: tuple[str, ...] = ()  # what `pip check` would report, as of the last sync
+    # Project files written to and not yet closed (path -> monotonic time of the last write):
+    # a writer may still be at work, so the file is not acted on.
+    writing: dict[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -47,6 +51,19 @@ class Tracked:
             wanted.add(self.site_packages)
         return {f for f in wanted if f.is_dir()}
 
+    def is_file(self, path: str) -> bool:
+        """Is `path` the requirements file or one of the files it includes?"""
+        return path == str(self.project.requirements) or path in self.extra_files
+
+    def note_write(self, src: str, dest: str | None, kind: str, at: float) -> None:
+        """Follow writers of the project's files: written, then closed (or moved, deleted)."""
+        if kind == "written" and self.is_file(src):
+            self.writing[src] = at
+        elif kind in ("closed", "gone"):
+            self.writing.pop(src, None)
+        if dest is not None:  # a finished file renamed into place
+            self.writing.pop(dest, None)
+
     def cares_about(self, path: str) -> bool:
         """Is a change at `path` one of this project's?"""
         project = self.project
@@ -54,7 +71,7 @@ class Tracked:
             os.path.dirname(path) == str(self.site_packages) or path == str(self.site_packages)
         ):
             return True
-        if path == str(project.requirements) or path in self.extra_files:
+        if self.is_file(path):
             return True
         return os.path.dirname(path) == str(project.path) and os.path.basename(path) in (
             project.venv_root.name,
@@ -78,4 +95,5 @@ class Tracked:
             last_sync=self.last_sync,
             last_change=self.last_change,
             message=message,
+            broken=self.broken,
         )

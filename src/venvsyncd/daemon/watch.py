@@ -50,7 +50,26 @@ WATCHED_EVENTS: list[type[FileSystemEvent]] = [
     DirMovedEvent,
 ]
 
-PathCallback = Callable[[str, str | None], None]
+# What happened at a path, as the daemon needs to know it: "written" (created or written
+# to: the writer may still hold it open), "closed" (a writer closed it after writing),
+# "gone" (deleted or renamed away; a rename's destination is complete), else "changed".
+PathCallback = Callable[[str, str | None, str], None]
+
+
+def _kind(event: FileSystemEvent) -> str:
+    if isinstance(event, FileClosedEvent):
+        return "closed"
+    if isinstance(event, FileModifiedEvent | FileCreatedEvent):
+        return "written"
+    if isinstance(event, FileDeletedEvent | FileMovedEvent):
+        return "gone"
+    return "changed"
+
+
+def closes_are_reported(observer: BaseObserver | None) -> bool:
+    """Does this platform's observer report close-after-write (inotify does; FSEvents and
+    ReadDirectoryChangesW do not)? Only then can an open writer be told from a finished one."""
+    return observer is not None and type(observer).__name__ == "InotifyObserver"
 
 
 def _text(path: bytes | str) -> str:
@@ -70,7 +89,7 @@ class _Forward(FileSystemEventHandler):
         if isinstance(event, DirModifiedEvent) and src in self.roots:
             return
         dest = _text(event.dest_path) if event.dest_path else None
-        self._callback(src, dest)
+        self._callback(src, dest, _kind(event))
 
 
 class Watcher:
@@ -86,6 +105,7 @@ class Watcher:
         except OSError as exc:
             self._observer, self.unavailable = None, exc
             log.warning("no inotify instance (%s): every project will be polled", exc)
+        self.reports_closes = closes_are_reported(self._observer)
 
     def start(self) -> None:
         if self._observer is not None:
