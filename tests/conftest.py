@@ -13,12 +13,16 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uv
 
 from tests.wheelhouse import build_standard
 from venvsyncd.venvs import Venv, load_venv
+
+if TYPE_CHECKING:
+    from tests.daemonproc import DaemonProcess
 
 REAL_HOME = Path.home()
 _REAL_DIRS = (
@@ -29,6 +33,7 @@ _REAL_DIRS = (
 _CLEARED_PREFIXES = ("PIP_", "UV_", "VENVSYNCD_", "XDG_")
 _CLEARED_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "NOTIFY_SOCKET", "JOURNAL_STREAM")
 UV = uv.find_uv_bin()
+SETTLE = 0.3  # settle_seconds of the `config` fixture: quick, yet longer than a save
 
 
 def _real_dirs_state() -> list[tuple[str, float | None]]:
@@ -138,3 +143,21 @@ def which_python(minor: str) -> str | None:
     pyenv = Path(os.environ.get("PYENV_ROOT", REAL_HOME / ".pyenv")) / "versions"
     candidates = sorted(pyenv.glob(f"{minor}.*/bin/python{minor}")) if pyenv.is_dir() else []
     return str(candidates[-1]) if candidates else None
+
+
+@pytest.fixture
+def config(isolated_home: Path) -> Path:
+    """The config file: a short settle time and pip as the installer, no projects."""
+    path = Path(os.environ["VENVSYNCD_CONFIG"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'[daemon]\nsettle_seconds = {SETTLE}\ninstaller = "pip"\n')
+    return path
+
+
+@pytest.fixture
+def daemon_factory(config: Path) -> Iterator[list[DaemonProcess]]:
+    """A list to put started daemons in (see `daemonproc.start`); all stopped at the end."""
+    started: list[DaemonProcess] = []
+    yield started
+    for daemon in started:
+        daemon.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,9 +12,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import make_venv
+from tests.wheelhouse import write_wheel
 from venvsyncd.client import request
 from venvsyncd.errors import VenvsyncdError
+from venvsyncd.journal import entries
 from venvsyncd.paths import locations
+from venvsyncd.state import project_state_dir
+from venvsyncd.venvs import Venv
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.02) -> Any:
@@ -143,3 +149,83 @@ class HeldWheels:
         self.released.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def start(factory: list[DaemonProcess], *paths: Path, tmp: Path) -> DaemonProcess:
+    """A ready daemon watching `paths` (besides the config's), stopped by `daemon_factory`."""
+    daemon = DaemonProcess(*paths, log=tmp / f"daemon{len(factory)}.log")
+    factory.append(daemon)
+    daemon.ready()
+    return daemon
+
+
+def watched(
+    factory: list[DaemonProcess], project: Path, tmp: Path, text: str, *packages: str
+) -> tuple[Venv, Path, DaemonProcess]:
+    """A project with a venv holding `packages` and a file `text`, watched and settled."""
+    venv = make_venv(project / ".venv", *packages)
+    req = project / "requirements.txt"
+    req.write_text(text)
+    daemon = start(factory, project, tmp=tmp)
+    daemon.idle()
+    return venv, req, daemon
+
+
+def journal_count(project: Path) -> int:
+    return len(entries(project_state_dir(locations().state_dir, project)))
+
+
+def installer_runs(daemon: DaemonProcess) -> int:
+    return len(re.findall(r"requirements\.txt -> [+-]", daemon.output()))
+
+
+def slow_wheel(dest: Path, name: str = "slowpkg", modules: int = 400) -> Path:
+    """A wheel whose .pyc compile takes pip a noticeable while."""
+    body = "".join(f"def f{i}(x):\n    return [x * {i} for _ in range(3)]\n" for i in range(60))
+    files = {f"{name}/m{i}.py": body.encode() for i in range(modules)}
+    files[f"{name}/__init__.py"] = b""
+    info = f"{name}-1.0.dist-info"
+    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode()
+    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    return write_wheel(dest / f"{name}-1.0-py3-none-any.whl", files, info)
+
+
+def slow_wheelhouse(tmp: Path, modules: int = 600) -> Path:
+    """A folder holding one slow wheel, `slowpkg` 1.0."""
+    wheels = tmp / "slow"
+    wheels.mkdir()
+    slow_wheel(wheels, "slowpkg", modules=modules)
+    return wheels
+
+
+def installed_names(venv: Venv) -> set[str]:
+    """The names of the dist-info folders in site-packages now (lower case, `_` for `-.`)."""
+    return {p.name.split("-")[0].lower() for p in venv.site_packages.glob("*.dist-info")}
+
+
+class Sampler:
+    """Calls `sample` every `step` seconds in a thread until `stop()`: what a user looking at
+    the venv or the daemon meanwhile would have seen. Exceptions are kept as samples."""
+
+    def __init__(self, sample: Callable[[], Any], step: float = 0.01) -> None:
+        import threading
+
+        self.values: list[Any] = []
+        self._sample = sample
+        self._step = step
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.values.append(self._sample())
+            except Exception as exc:
+                self.values.append(exc)
+            self._stopped.wait(self._step)
+
+    def stop(self) -> list[Any]:
+        self._stopped.set()
+        self._thread.join(30)
+        return self.values

@@ -2,88 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import UV, make_venv, pip, pip_freeze, run
-from tests.daemonproc import DaemonProcess, HeldWheels, wait_for
-from tests.wheelhouse import write_wheel
+from tests.conftest import SETTLE, UV, make_venv, pip, pip_freeze, run
+from tests.daemonproc import (
+    DaemonProcess,
+    HeldWheels,
+    installer_runs,
+    journal_count,
+    slow_wheel,
+    slow_wheelhouse,
+    start,
+    wait_for,
+    watched,
+)
 from venvsyncd.cli import main
-from venvsyncd.journal import entries
 from venvsyncd.paths import locations
-from venvsyncd.state import project_state_dir
-from venvsyncd.venvs import Venv
 
 pytestmark = pytest.mark.slow
-SETTLE = 0.3
-
-
-@pytest.fixture
-def config(isolated_home: Path) -> Path:
-    path = Path(os.environ["VENVSYNCD_CONFIG"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'[daemon]\nsettle_seconds = {SETTLE}\ninstaller = "pip"\n')
-    return path
-
-
-@pytest.fixture
-def daemon_factory(config: Path, tmp_path: Path) -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for daemon in started:
-        daemon.stop()
-
-
-def start(factory: list[DaemonProcess], *paths: Path, tmp: Path) -> DaemonProcess:
-    daemon = DaemonProcess(*paths, log=tmp / f"daemon{len(factory)}.log")
-    factory.append(daemon)
-    daemon.ready()
-    return daemon
-
-
-def journal_count(project: Path) -> int:
-    return len(entries(project_state_dir(locations().state_dir, project)))
-
-
-def installer_runs(daemon: DaemonProcess) -> int:
-    return len(re.findall(r"requirements\.txt -> [+-]", daemon.output()))
-
-
-def slow_wheel(dest: Path, name: str = "slowpkg", modules: int = 400) -> Path:
-    """A wheel whose .pyc compile takes pip a noticeable while."""
-    body = "".join(f"def f{i}(x):\n    return [x * {i} for _ in range(3)]\n" for i in range(60))
-    files = {f"{name}/m{i}.py": body.encode() for i in range(modules)}
-    files[f"{name}/__init__.py"] = b""
-    info = f"{name}-1.0.dist-info"
-    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode()
-    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    return write_wheel(dest / f"{name}-1.0-py3-none-any.whl", files, info)
-
-
-def watched(
-    factory: list[DaemonProcess], project: Path, tmp: Path, text: str, *packages: str
-) -> tuple[Venv, Path, DaemonProcess]:
-    """A project with a venv holding `packages` and a file `text`, watched and settled."""
-    venv = make_venv(project / ".venv", *packages)
-    req = project / "requirements.txt"
-    req.write_text(text)
-    daemon = start(factory, project, tmp=tmp)
-    daemon.idle()
-    return venv, req, daemon
-
-
-def slow_wheelhouse(tmp: Path) -> Path:
-    wheels = tmp / "slow"
-    wheels.mkdir()
-    slow_wheel(wheels, "slowpkg", modules=600)
-    return wheels
 
 
 def test_pip_install_reaches_the_file_once(
