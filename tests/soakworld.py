@@ -2,7 +2,10 @@
 
 Each `SoakProject` keeps a model of the user's intent: the package versions the user last
 asked for (by pip, uv or an edit of the file) and the comment and option lines the user last
-wrote. Dependencies pulled in or left behind are not the user's intent and are not checked.
+wrote (a note appended while the daemon rewrites the file among them). Dependencies pulled in
+or left behind are not the user's intent and are not checked. It also keeps what venvsyncd
+must have put in the journal since the last quiet point: every version of the file it
+replaced.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ EXTRA_WHEELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("kappa", "1.0", ()),
     ("kappa", "1.5", ()),
 )
+DEPENDS = {"beta": "alpha", "sigma": "omega"}  # what the wheels require
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(==\s*([\w.]+)|>=[\w.]+)?\s*(#.*)?$")
 ANY = "*"
 
@@ -57,7 +61,28 @@ def requirement_lines(text: str) -> dict[str, str]:
 
 def marker_lines(text: str) -> set[str]:
     """The lines the user wrote that a preserve-style sync must keep byte for byte."""
-    return {ln for ln in text.splitlines() if ln.startswith(("# soak", "--trusted-host"))}
+    return {ln for ln in text.splitlines() if ln.startswith(("# soak", "# note", "--trusted-host"))}
+
+
+def uninstalls_logged(log: str, project: Path) -> set[str]:
+    """The packages the daemon's log says it uninstalled for `project` (`requirements.txt ->
+    +a==1.0 -b (c stays: ...)`)."""
+    names = set()
+    for line in log.splitlines():
+        if line.split(" ", 3)[-1].startswith(f"{project}: "):
+            acted = re.search(r"requirements\.txt -> ([^;(]*)", line)
+            words = acted[1].split() if acted else []
+            names |= {canonicalize_name(w[1:]) for w in words if w.startswith("-")}
+    return names
+
+
+def uninstalled_by(old: str, new: str, installed: dict[str, str]) -> set[str]:
+    """What a change of the file from `old` to `new` uninstalls: the packages whose lines went,
+    except those a package that stays installed (or that `new` installs) requires."""
+    named = requirement_lines(new).keys()
+    removed = (requirement_lines(old).keys() - named) & installed.keys()
+    stays = (installed.keys() - removed) | named
+    return {n for n in removed if not any(DEPENDS.get(s) == n for s in stays)}
 
 
 def git(folder: Path, *args: str) -> str:
@@ -74,7 +99,14 @@ class SoakProject:
     expected: dict[str, str] = field(default_factory=dict)  # what the user last asked for
     markers: set[str] = field(default_factory=set)
     before: bytes = b""  # the content a venvsyncd write would replace, since the quiet point
-    journal: int = 0  # entries at the last quiet point
+    settled: bytes = b""  # the file at the last quiet point (what `undo` of a hold brings back)
+    settled_env: dict[str, str] = field(default_factory=dict)  # the venv then
+    settled_intent: tuple[dict[str, str], set[str], set[str]] = field(
+        default_factory=lambda: ({}, set(), set())
+    )  # expected, markers and unlisted then
+    replaced: list[bytes] = field(default_factory=list)  # venvsyncd replaced these since then
+    journal: int = 0  # the newest journal entry's number at the last quiet point
+    allowance: int = 0  # journal entries since then that are no rewrite (a hold, an `undo`)
     serial: int = 0
     log: list[str] = field(default_factory=list)  # what the user did, for a report
     unlisted: set[str] = field(default_factory=set)  # expected in the venv, not in the file
@@ -90,9 +122,14 @@ class SoakProject:
     def installed(self) -> dict[str, str]:
         return {d.name: d.version for d in freeze(load_venv(self.path / ".venv"))}
 
-    def journal_contents(self, state_dir: Path) -> list[bytes]:
-        folder = project_state_dir(state_dir, self.path)
-        return [e.content.read_bytes() for e in entries(folder)]
+    def journal_newest(self, state_dir: Path) -> int:
+        found = entries(project_state_dir(state_dir, self.path))
+        return found[-1].number if found else 0
+
+    def journal_since(self, state_dir: Path, number: int) -> list[bytes]:
+        """The contents of the entries numbered above `number` (kept: the newest `history`)."""
+        found = entries(project_state_dir(state_dir, self.path))
+        return [e.content.read_bytes() for e in found if e.number > number]
 
     # ---- the user's side -----------------------------------------------------------------
     def env_changed(self, name: str, version: str | None, was_installed: bool) -> None:
@@ -121,15 +158,77 @@ class SoakProject:
             self.markers = marker_lines(text)
         self.before = text.encode()
 
+    def appended(self, read: bytes, line: str) -> None:
+        """The user appended `line` in place to the file, which held `read` then."""
+        self.log.append(f"appended {line!r} to {read.decode()!r}")
+        if read != self.before:  # venvsyncd rewrote the file since the user last saw it
+            self.replaced.append(self.before)
+        self.before = read + line.encode()
+        new = requirement_lines(line)
+        self.expected.update(new)
+        self.unlisted -= new.keys()
+        if self.style == "preserve":
+            self.markers |= marker_lines(line)
+
+    def settle(self, journal: int) -> None:
+        """A quiet point: remember the file, the venv, the journal and the user's intent."""
+        self.before = self.settled = self.requirements.read_bytes()
+        self.settled_env = self.installed()
+        self.settled_intent = (dict(self.expected), set(self.markers), set(self.unlisted))
+        self.journal, self.replaced, self.allowance = journal, [], 0
+
+    def undone(self, held: bytes) -> None:
+        """`venvsyncd undo` put the settled version back over the held content `held`: the
+        user's intent is again what it was then (the held change was the only one since)."""
+        self.log.append(f"undone: {self.settled.decode()!r}")
+        self.replaced.append(held)
+        self.before = self.settled
+        expected, markers, unlisted = self.settled_intent
+        self.expected, self.markers, self.unlisted = dict(expected), set(markers), set(unlisted)
+
+    def installing_edit(self, rng: random.Random) -> tuple[str, str] | None:
+        """A new text that makes the daemon install: a package added or re-pinned (its name)."""
+        lines = self.requirements.read_text().splitlines(keepends=True)
+        installed = self.installed()
+        moves = [(n, v) for n, vs in VERSIONS.items() for v in vs if installed.get(n) != v]
+        if not moves:
+            return None
+        name, version = rng.choice(moves)
+        line = f"{name}=={version}\n"
+        at = [i for i, ln in enumerate(lines) if name in requirement_lines(ln)]
+        for i in at:
+            lines[i] = line
+        return "".join(lines if at else [*lines, line]), name
+
+    def unrelated_install(self, rng: random.Random, text: str, name: str) -> tuple[str, str] | None:
+        """A package for the user's own pip to add while the daemon installs `name`: neither
+        installed nor named, and sharing no dependency with it (so the two cannot disagree)."""
+        installed = self.installed()
+        named = requirement_lines(text)
+        choices = [
+            (n, v)
+            for n, vs in VERSIONS.items()
+            for v in vs
+            if n not in installed
+            and n not in named
+            and n not in (name, DEPENDS.get(name))
+            and DEPENDS.get(n) != name
+            and (n not in DEPENDS or DEPENDS[n] in installed)
+        ]
+        return rng.choice(choices) if choices else None
+
     def edited(self, rng: random.Random) -> str:
         """A new text for the file: a line added, removed or re-pinned, or a marker added."""
         lines = self.requirements.read_text().splitlines(keepends=True)
         self.serial += 1
         tag = f"{self.path.name}-{self.serial}"
         reqs = [i for i, ln in enumerate(lines) if requirement_lines(ln)]
+        absent = [n for n in VERSIONS if n not in requirement_lines("".join(lines))]
         choice = rng.choice(["add", "add", "remove", "pin", "comment", "option"])
         if self.style == "pip" and choice in ("comment", "option"):
             choice = "add"  # a pip-style file is the freeze: user comments are not its own
+        if choice == "add" and not absent:
+            choice = "pin"  # every package is named: a second line would contradict the first
         if choice in ("remove", "pin") and reqs:
             i = rng.choice(reqs)
             name = next(iter(requirement_lines(lines[i])))
@@ -141,9 +240,8 @@ class SoakProject:
             lines.insert(rng.randrange(len(lines) + 1), f"# soak marker {tag}\n")
         elif choice == "option":
             lines.insert(rng.randrange(len(lines) + 1), f"--trusted-host {tag}.invalid\n")
-        else:
-            absent = [n for n in VERSIONS if n not in requirement_lines("".join(lines))]
-            name = rng.choice(absent or list(VERSIONS))
+        elif absent:
+            name = rng.choice(absent)
             note = f"  # soak inline {tag}" if self.style == "preserve" else ""
             lines.append(f"{name}=={rng.choice(VERSIONS[name])}{note}\n")
         return "".join(lines)

@@ -40,7 +40,7 @@ PRESERVED = "# crash test: keep me\n--no-index\nalpha=={}  # pinned\nbeta>=1.0\n
 
 class Seen(NamedTuple):
     file: bytes
-    journal: int
+    journal: int  # the newest entry's number (0: none); a count stops growing at `history`
     snapshot: bytes
 
 
@@ -53,9 +53,10 @@ class Rig(NamedTuple):
 
 def _seen(rig: Rig) -> Seen:
     snapshot = rig.folder / "snapshot.json"
+    journal = entries(rig.folder)
     return Seen(
         rig.project.requirements.read_bytes(),
-        len(list((rig.folder / "journal").glob("*.bytes"))),
+        journal[-1].number if journal else 0,
         snapshot.read_bytes() if snapshot.exists() else b"",
     )
 
