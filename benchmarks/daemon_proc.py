@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.sandbox import BenchError
-from venvsyncd.client import request
+from venvsyncd.wire.client import request
 from venvsyncd.errors import VenvsyncdError
 from venvsyncd.paths import locations
 

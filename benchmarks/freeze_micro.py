@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
 from tests.wheelhouse import build_wheel, repack_installed  # noqa: E402
-from venvsyncd.freeze import freeze_text  # noqa: E402
-from venvsyncd.venvs import Venv, load_venv  # noqa: E402
+from venvsyncd.env.freeze import freeze_text  # noqa: E402
+from venvsyncd.env.venvs import Venv, load_venv  # noqa: E402
 
 # Name spellings as found in the wild: dots, dashes, underscores, capitals.
 _SPELLINGS = ("bench{i:02d}", "Bench_Pkg{i:02d}", "bench.dots{i:02d}", "bench-dash{i:02d}")

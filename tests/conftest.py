@@ -19,7 +19,7 @@ import pytest
 import uv
 
 from tests.wheelhouse import build_standard
-from venvsyncd.venvs import Venv, load_venv
+from venvsyncd.env.venvs import Venv, load_venv
 
 if TYPE_CHECKING:
     from tests.daemonproc import DaemonProcess

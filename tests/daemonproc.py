@@ -14,12 +14,12 @@ from typing import Any
 
 from tests.conftest import make_venv
 from tests.wheelhouse import write_wheel
-from venvsyncd.client import request
+from venvsyncd.engine.journal import entries
+from venvsyncd.engine.snapshot import project_state_dir
+from venvsyncd.env.venvs import Venv
 from venvsyncd.errors import VenvsyncdError
-from venvsyncd.journal import entries
 from venvsyncd.paths import locations
-from venvsyncd.state import project_state_dir
-from venvsyncd.venvs import Venv
+from venvsyncd.wire.client import request
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, step: float = 0.02) -> Any:

@@ -17,7 +17,7 @@ import tomli_w
 
 from tests.conftest import UV, make_venv, run
 from tests.daemonproc import DaemonProcess, wait_for
-from venvsyncd.venvs import Venv
+from venvsyncd.env.venvs import Venv
 
 SETTLE = 0.2
 # Root ignores permission bits; without these capabilities it meets them like any user.

@@ -339,7 +339,7 @@ class Soak:
         self.quiet_point()
 
     def quiet_point(self) -> None:
-        from venvsyncd.client import request
+        from venvsyncd.wire.client import request
 
         if self.daemon.proc.poll() is not None:
             self.problems.append(f"the daemon died by itself:\n{self.daemon.output()[-3000:]}")

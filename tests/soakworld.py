@@ -20,10 +20,10 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from venvsyncd.freeze import freeze
-from venvsyncd.journal import entries
-from venvsyncd.state import project_state_dir
-from venvsyncd.venvs import load_venv
+from venvsyncd.engine.journal import entries
+from venvsyncd.engine.snapshot import project_state_dir
+from venvsyncd.env.freeze import freeze
+from venvsyncd.env.venvs import load_venv
 
 # name -> versions in the soak wheelhouse (beta needs alpha, sigma needs omega, at any version)
 VERSIONS: dict[str, tuple[str, ...]] = {

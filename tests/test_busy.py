@@ -3,7 +3,8 @@
 The "during" tests start a real installer in a subprocess and poll the check every couple of
 milliseconds until it exits. A "false done" is a moment where the on-disk check said None while
 the installer still ran, after it had started writing (the check said busy once) and before the
-env was complete; FACTS §4 says those are only gaps of <= 11 ms between distributions.
+env was complete; measured with real pip and uv, those are only gaps of <= 11 ms between
+distributions.
 """
 
 from __future__ import annotations
@@ -21,17 +22,16 @@ import pytest
 
 from tests.conftest import UV, make_venv, pip, run
 from tests.wheelhouse import build_wheel, write_wheel
-from venvsyncd.busy import (
+from venvsyncd.env.busy import (
     file_signature,
     install_in_progress,
-    installer_processes,
-    installer_target,
     record_tops,
     site_signature,
     uv_lock_held,
 )
-from venvsyncd.installer import Installer, venv_lock
-from venvsyncd.venvs import Venv, load_venv
+from venvsyncd.env.installer import Installer, venv_lock
+from venvsyncd.env.processes import installer_processes, installer_target
+from venvsyncd.env.venvs import Venv, load_venv
 
 slow = pytest.mark.slow
 SLOW_MODULES = 250  # pip compiles these for about a second

@@ -159,7 +159,7 @@ def test_config_option_before_or_after_the_command(
 
 
 def test_config_rewrites_keep_the_previous_version(tmp_path: Path) -> None:
-    from venvsyncd.journal import entries
+    from venvsyncd.engine.journal import entries
     from venvsyncd.paths import locations
 
     config_file().parent.mkdir(parents=True)

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import make_venv, pip, run
 from tests.daemonproc import DaemonProcess, wait_for
 from venvsyncd.cli import main
-from venvsyncd.venvs import Venv, load_venv
+from venvsyncd.env.venvs import Venv, load_venv
 
 pytestmark = pytest.mark.slow
 

@@ -22,9 +22,9 @@ from tests.daemonproc import (
     watched,
 )
 from venvsyncd.cli import main
-from venvsyncd.journal import entries
+from venvsyncd.engine.journal import entries
+from venvsyncd.engine.snapshot import project_state_dir
 from venvsyncd.paths import locations
-from venvsyncd.state import project_state_dir
 
 pytestmark = pytest.mark.slow
 

@@ -91,8 +91,7 @@ def test_lost_events_are_found_by_the_rescan(config: Path, project: Path, tmp_pa
         assert daemon.wait_idle([str(project)], 30)  # the file is written inside the sync
         assert daemon.published[0].state == "in-sync"
     finally:
-        daemon.stopping.set()
-        daemon.submit("stop")
+        daemon.stop()
         worker.join(30)
 
 

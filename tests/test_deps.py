@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import make_venv, pip
 from tests.wheelhouse import build_wheel
-from venvsyncd.deps import Dependencies, read_dependencies
-from venvsyncd.freeze import installed
-from venvsyncd.venvs import Venv, marker_environment
+from venvsyncd.env.deps import Dependencies, read_dependencies
+from venvsyncd.env.freeze import installed
+from venvsyncd.env.venvs import Venv, marker_environment
 
 slow = pytest.mark.slow  # every test that builds a venv
 

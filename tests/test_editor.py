@@ -10,10 +10,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
-from venvsyncd.dists import FrozenDist
-from venvsyncd.editor import EnvDelta, apply_pip_style, apply_preserve, render_change
+from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
-from venvsyncd.reqfile import parse_requirements
+from venvsyncd.requirements.edit import EnvDelta, apply_pip_style, apply_preserve, render_change
+from venvsyncd.requirements.file import parse_requirements
 
 SOURCE = Path("/project/requirements.txt")
 BOM = codecs.BOM_UTF8

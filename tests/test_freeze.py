@@ -25,9 +25,9 @@ from packaging.version import InvalidVersion, Version
 from tests.conftest import UV, make_venv, pip, pip_freeze, run, which_python
 from tests.localproject import git, git_repo, write_project
 from tests.wheelhouse import build_wheel
-from venvsyncd.freeze import freeze_text, installed, normalized_version, read_headers
-from venvsyncd.sitepath import venv_sys_path
-from venvsyncd.venvs import Venv, load_venv
+from venvsyncd.env.freeze import freeze_text, installed, normalized_version, read_headers
+from venvsyncd.env.sitepath import venv_sys_path
+from venvsyncd.env.venvs import Venv, load_venv
 
 slow = pytest.mark.slow  # every test that builds a venv
 

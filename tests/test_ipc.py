@@ -28,13 +28,14 @@ from typing import Any
 
 import pytest
 
-from venvsyncd import client, ipc
 from venvsyncd.cli import main
 from venvsyncd.cli.control import pause_resume_line, render_status, status_exit_code
 from venvsyncd.errors import DaemonNotRunning, ProjectError, VenvsyncdError
-from venvsyncd.ipc import DaemonAlreadyRunning, IpcServer, peer_allowed, peer_uid
 from venvsyncd.paths import locations
-from venvsyncd.status import DaemonInfo, ProjectStatus
+from venvsyncd.wire import client, endpoint
+from venvsyncd.wire.endpoint import DaemonAlreadyRunning, peer_allowed, peer_uid
+from venvsyncd.wire.server import IpcServer
+from venvsyncd.wire.status import DaemonInfo, ProjectStatus
 
 Handlers = dict[str, Callable[[dict[str, Any]], dict[str, Any]]]
 
@@ -171,10 +172,10 @@ def test_a_stale_socket_is_replaced() -> None:
 def test_claim_socket_removes_a_plain_file_and_refuses_a_live_daemon() -> None:
     sock_path().parent.mkdir(mode=0o700)
     sock_path().write_text("")
-    ipc.claim_socket(sock_path())
+    endpoint.claim_socket(sock_path())
     assert not sock_path().exists()
     with serving(echo_handlers()), pytest.raises(DaemonAlreadyRunning) as caught:
-        ipc.claim_socket(sock_path())
+        endpoint.claim_socket(sock_path())
     assert caught.value.pid == os.getpid()
 
 
@@ -189,7 +190,7 @@ def test_a_second_server_names_the_first_ones_pid() -> None:
 DAEMON_SCRIPT = """
 import sys, threading
 from pathlib import Path
-from venvsyncd.ipc import IpcServer
+from venvsyncd.wire.server import IpcServer
 server = IpcServer(Path(sys.argv[1]), {})
 server.start()
 print("ready", flush=True)
@@ -218,7 +219,7 @@ def test_a_server_in_another_process_is_named_by_its_pid() -> None:
 
 def hold_lock() -> int:
     sock_path().parent.mkdir(mode=0o700)
-    fd = os.open(sock_path().parent / ipc.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(sock_path().parent / endpoint.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return fd
 
@@ -248,7 +249,7 @@ def test_starting_while_another_daemon_binds_waits_for_its_ping(
     starter = threading.Thread(target=lambda: outcome.append(_start_failure()))
     starter.start()
     wait_for(lambda: pings)  # it asked, and nobody answered yet
-    listener = ipc.bind_socket(sock_path())
+    listener = endpoint.bind_socket(sock_path())
     threading.Thread(target=answer_pings, args=(listener, 4242), daemon=True).start()
     starter.join(10)
     listener.close()
@@ -268,7 +269,7 @@ def _start_failure() -> BaseException:
 def test_a_lock_holder_that_never_answers_is_still_reported(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(ipc, "STARTING_GRACE", 0.2)
+    monkeypatch.setattr(endpoint, "STARTING_GRACE", 0.2)
     lock_fd = hold_lock()
     try:
         with pytest.raises(DaemonAlreadyRunning, match="already running") as caught:
@@ -414,7 +415,7 @@ PEER_CLIENT = """
 import sys
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
-from venvsyncd import client
+from venvsyncd.wire import client
 from venvsyncd.errors import VenvsyncdError
 try:
     print(client.request(Path(sys.argv[1]), "echo"))
@@ -502,7 +503,7 @@ class FakeDaemon:
 
     def chosen(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         self.requests.append(message)
-        from venvsyncd.daemon.handlers import select  # the daemon's own rule
+        from venvsyncd.daemon.ops import select  # the daemon's own rule
 
         keys = [p["path"] for p in self.projects]
         try:
@@ -736,7 +737,7 @@ def test_pause_resume_line(op: str, reply: dict[str, Any], line: str) -> None:
 
 def test_a_listener_that_is_not_venvsyncd_is_not_taken_over() -> None:
     sock_path().parent.mkdir(mode=0o700)
-    with ipc.bind_socket(sock_path()):  # listens, never answers
+    with endpoint.bind_socket(sock_path()):  # listens, never answers
         with pytest.raises(VenvsyncdError, match="did not answer 'ping' within"):
             IpcServer(sock_path(), {})
         assert stat.S_ISSOCK(sock_path().stat().st_mode)

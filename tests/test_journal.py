@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from venvsyncd.journal import DAMAGED, DEFAULT_KEEP, JournalEntry, entries, record, withdraw
+from venvsyncd.engine.journal import DAMAGED, DEFAULT_KEEP, JournalEntry, entries, record, withdraw
 
 REQUIREMENTS = Path("/home/u/code/app/requirements.txt")
 OLD_INSTALL = 30_000  # entries a journal held before it was ever pruned

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from venvsyncd.dists import FrozenDist
-from venvsyncd.editor import EnvDelta
-from venvsyncd.explain import Kept
-from venvsyncd.plan import Inputs, Plan, decide, env_delta
-from venvsyncd.reqfile import parse_requirements
-from venvsyncd.wanted import Wanted, wanted_from
+from venvsyncd.engine.explain import Kept
+from venvsyncd.engine.plan import Inputs, Plan, decide, env_delta
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.requirements.edit import EnvDelta
+from venvsyncd.requirements.file import parse_requirements
+from venvsyncd.requirements.wanted import Wanted, wanted_from
 
 ENV = {
     "python_version": "3.11",

@@ -26,11 +26,11 @@ from tests.conftest import UV, make_venv, run
 from tests.faultkit import write_config
 from venvsyncd.cli import main
 from venvsyncd.config import load_config
-from venvsyncd.journal import entries
+from venvsyncd.engine.journal import entries
+from venvsyncd.engine.snapshot import load_snapshot, project_state_dir
+from venvsyncd.engine.sync import Outcome, SyncRequest, sync_project
 from venvsyncd.paths import locations
 from venvsyncd.project import Project, for_path
-from venvsyncd.state import load_snapshot, project_state_dir
-from venvsyncd.sync import Outcome, SyncRequest, sync_project
 
 pytestmark = pytest.mark.reliability
 KILLS_PER_STYLE = 100  # two styles: 200 kills

@@ -25,7 +25,7 @@ from tests.faultkit import (
     write_config,
 )
 from venvsyncd.cli import main
-from venvsyncd.runner import CommandError, run_command
+from venvsyncd.env.commands import CommandError, run_command
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 __all__ = ["daemons"]  # the fixture

@@ -21,7 +21,7 @@ import pytest
 
 from tests.daemonproc import DaemonProcess
 from tests.faultkit import daemons, write_config
-from venvsyncd import client
+from venvsyncd.wire import client
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 __all__ = ["daemons"]  # the fixture

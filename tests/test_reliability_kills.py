@@ -18,9 +18,9 @@ from tests.conftest import pip_freeze
 from tests.daemonproc import DaemonProcess, wait_for
 from tests.faultkit import daemons, new_project, uv_install, write_config
 from venvsyncd.cli import main
-from venvsyncd.journal import entries
+from venvsyncd.engine.journal import entries
+from venvsyncd.engine.snapshot import load_snapshot, project_state_dir
 from venvsyncd.paths import locations
-from venvsyncd.state import load_snapshot, project_state_dir
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 __all__ = ["daemons"]  # the fixture

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
 from venvsyncd.errors import ProjectError
-from venvsyncd.reqfile import (
+from venvsyncd.requirements.file import (
     Include,
     LineKind,
     ReqLine,

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.daemonproc import DaemonProcess
-from venvsyncd import sdnotify
-from venvsyncd.daemon.run import status_line
-from venvsyncd.sdnotify import ServiceNotifier, format_message, watchdog_interval
-from venvsyncd.status import ProjectStatus
+from venvsyncd.daemon.serve import status_line
+from venvsyncd.service import sdnotify
+from venvsyncd.service.sdnotify import ServiceNotifier, format_message, watchdog_interval
+from venvsyncd.wire.status import ProjectStatus
 
 
 class Receiver:

@@ -22,7 +22,7 @@ import pytest
 from venvsyncd import __version__
 from venvsyncd.cli import main
 from venvsyncd.paths import locations
-from venvsyncd.service import (
+from venvsyncd.service.units import (
     LAUNCHD,
     MARKER,
     SYSTEMD,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from venvsyncd import swap
-from venvsyncd.swap import SwapResult, compare_and_swap
+from venvsyncd.system import swap
+from venvsyncd.system.swap import SwapResult, compare_and_swap
 
 OLD = b"alpha==1.0\n"
 NEW = b"alpha==1.0\nbeta==2.0\n"
@@ -247,7 +247,7 @@ def test_an_error_names_the_file_and_leaves_no_temp(req: Path) -> None:
         f"""
         import resource, sys
         from pathlib import Path
-        from venvsyncd.swap import compare_and_swap
+        from venvsyncd.system.swap import compare_and_swap
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
         try:
             compare_and_swap(Path({str(req)!r}), b"x" * 10_000, {OLD!r})

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import UV, make_venv, pip, pip_freeze, run
 from venvsyncd.cli import main
-from venvsyncd.venvs import Venv
+from venvsyncd.env.venvs import Venv
 
 HEADER = "# app requirements\r\n--prefer-binary\r\n\r\n"
 

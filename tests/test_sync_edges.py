@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import make_venv, pip, pip_freeze, which_python
 from tests.wheelhouse import build_wheel
 from venvsyncd.cli import main
+from venvsyncd.engine.snapshot import project_state_dir
 from venvsyncd.paths import locations
-from venvsyncd.state import project_state_dir
 
 
 def write_config(text: str) -> None:

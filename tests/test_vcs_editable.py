@@ -17,10 +17,10 @@ import pytest
 from tests.conftest import UV, make_venv, pip_freeze, run
 from tests.localproject import git, git_repo, write_project
 from venvsyncd.cli import main
-from venvsyncd.dists import FrozenDist
-from venvsyncd.reqfile import parse_requirements
-from venvsyncd.venvs import Venv
-from venvsyncd.wanted import Wanted, satisfied, wanted_from
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.env.venvs import Venv
+from venvsyncd.requirements.file import parse_requirements
+from venvsyncd.requirements.wanted import Wanted, satisfied, wanted_from
 
 REPO = "git+file:///srv/repo"
 ARGS = [

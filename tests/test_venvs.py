@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run
+from venvsyncd.env.venvs import cfg_version, find_venv, load_venv, marker_environment
 from venvsyncd.errors import ProjectError
-from venvsyncd.venvs import cfg_version, find_venv, load_venv, marker_environment
 
 
 def fake_venv(root: Path, cfg: str, windows: bool = False, version: str = "3.11") -> Path:

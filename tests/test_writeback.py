@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from venvsyncd.config import ProjectSettings
-from venvsyncd.dists import FrozenDist
-from venvsyncd.editor import EnvDelta
-from venvsyncd.explain import agreed_env, explained, owed_by
-from venvsyncd.observe import EnvSide, FileSide, read_file
-from venvsyncd.plan import Plan
+from venvsyncd.engine.explain import agreed_env, explained, owed_by
+from venvsyncd.engine.observe import EnvSide, FileSide, read_file
+from venvsyncd.engine.plan import Plan
+from venvsyncd.engine.writeback import planned_writes
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.env.venvs import Venv
 from venvsyncd.project import Project
-from venvsyncd.venvs import Venv
-from venvsyncd.wanted import Wanted
-from venvsyncd.writeback import planned_writes
+from venvsyncd.requirements.edit import EnvDelta
+from venvsyncd.requirements.wanted import Wanted
 
 ENV = {"python_version": "3.11", "sys_platform": "linux", "os_name": "posix"}
 

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
-import math
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from venvsyncd.configcheck import (
+    Check,
+    Loc,
+    boolean,
+    choice,
+    seconds,
+    string,
+    toml_type,
+    whole_number,
+)
 from venvsyncd.errors import ConfigError
 
 MODES = ("both", "freeze", "install")
@@ -67,108 +73,23 @@ class Config:
         return next((p for p in self.projects if _path_key(p.path) == wanted), None)
 
 
-@dataclass(frozen=True)
-class _Loc:
-    """Where a value sits: the file (None for a command-line value) and its key path."""
-
-    file: str | None
-    key: str
-
-    def error(self, problem: str, hint: str) -> ConfigError:
-        prefix = f"{self.file}: " if self.file is not None else ""
-        return ConfigError(f"{prefix}{self.key}: {problem}", hint=hint)
-
-    def child(self, key: str) -> _Loc:
-        return _Loc(self.file, f"{self.key}.{_quote_key(key)}" if self.key else _quote_key(key))
-
-
-_Check = Callable[[object, _Loc], object]
-
-
-def _choice(allowed: tuple[str, ...]) -> _Check:
-    def check(value: object, loc: _Loc) -> object:
-        listed = ", ".join(f"'{a}'" for a in allowed)
-        hint = f"set {loc.key} to one of: {', '.join(allowed)}"
-        if not isinstance(value, str):
-            raise loc.error(f"expected a string, one of {listed}, got {_toml_type(value)}", hint)
-        if value not in allowed:
-            raise loc.error(f"{value[:40]!r} is not one of {listed}", hint)
-        return value
-
-    return check
-
-
-def _boolean(value: object, loc: _Loc) -> object:
-    if not isinstance(value, bool):
-        raise loc.error(
-            f"expected a boolean, got {_toml_type(value)}", f"set {loc.key} to true or false"
-        )
-    return value
-
-
-def _seconds(value: object, loc: _Loc) -> object:
-    hint = f"set {loc.key} to a number of seconds >= 0, such as 1.0"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise loc.error(f"expected a number, got {_toml_type(value)}", hint)
-    try:
-        seconds = float(value)
-    except OverflowError:
-        raise loc.error("is too large", hint) from None
-    if not math.isfinite(seconds):
-        raise loc.error(f"{value} is not a finite number", hint)
-    if seconds < 0:
-        raise loc.error(f"{value} is negative", hint)
-    return seconds
-
-
-def _whole_number(low: int, high: int, example: int) -> _Check:
-    def check(value: object, loc: _Loc) -> object:
-        hint = f"set {loc.key} to a whole number from {low} to {high}, such as {example}"
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise loc.error(f"expected an integer, got {_toml_type(value)}", hint)
-        shown = f"{value} " if abs(value) < 10**15 else ""  # not hundreds of digits
-        if value < low:
-            raise loc.error(f"{shown}is less than {low}", hint)
-        if value > high:
-            raise loc.error(f"{shown}is more than {high}", hint)
-        return value
-
-    return check
-
-
-def _string(example: str, optional: bool) -> _Check:
-    def check(value: object, loc: _Loc) -> object:
-        hint = f"set {loc.key} to a non-empty string, such as {json.dumps(example)}"
-        if optional:
-            hint += ", or leave it out for the default"
-        if not isinstance(value, str):
-            raise loc.error(f"expected a string, got {_toml_type(value)}", hint)
-        if not value:
-            raise loc.error("is an empty string", hint)
-        if "\0" in value:
-            raise loc.error("contains a NUL character", hint)
-        return value
-
-    return check
-
-
-_DAEMON_CHECKS: dict[str, _Check] = {
-    "settle_seconds": _seconds,
-    "installer": _choice(INSTALLERS),
-    "log_level": _choice(LOG_LEVELS),
-    "history": _whole_number(1, 100_000, 100),
+_DAEMON_CHECKS: dict[str, Check] = {
+    "settle_seconds": seconds,
+    "installer": choice(INSTALLERS),
+    "log_level": choice(LOG_LEVELS),
+    "history": whole_number(1, 100_000, 100),
 }
-_SETTINGS_CHECKS: dict[str, _Check] = {
-    "mode": _choice(MODES),
-    "style": _choice(STYLES),
-    "initial": _choice(INITIALS),
-    "create_venv": _boolean,
-    "python": _string("python3", optional=False),
+_SETTINGS_CHECKS: dict[str, Check] = {
+    "mode": choice(MODES),
+    "style": choice(STYLES),
+    "initial": choice(INITIALS),
+    "create_venv": boolean,
+    "python": string("python3", optional=False),
 }
-_ENTRY_CHECKS: dict[str, _Check] = {
-    "path": _string("~/code/app", optional=False),
-    "venv": _string(".venv", optional=True),
-    "requirements": _string("requirements.txt", optional=True),
+_ENTRY_CHECKS: dict[str, Check] = {
+    "path": string("~/code/app", optional=False),
+    "venv": string(".venv", optional=True),
+    "requirements": string("requirements.txt", optional=True),
 }
 _PROJECT_CHECKS = {**_ENTRY_CHECKS, **_SETTINGS_CHECKS}
 _TOP_KEYS = ("daemon", "defaults", "project")
@@ -188,7 +109,7 @@ def check_project_value(key: str, value: object, where: str) -> object:
     if key not in _PROJECT_CHECKS:
         keys = ", ".join(_PROJECT_CHECKS)
         raise ConfigError(f"{where}: unknown project key {key!r}", hint=f"the keys are: {keys}")
-    return _PROJECT_CHECKS[key](value, _Loc(None, where))
+    return _PROJECT_CHECKS[key](value, Loc(None, where))
 
 
 def read_config_text(path: Path) -> str | None:
@@ -234,7 +155,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{file}: is not valid TOML: {exc}", hint=_TOML_HINT) from None
     except RecursionError:
         raise ConfigError(f"{file}: is nested too deeply to read", hint=_TOML_HINT) from None
-    top = _Loc(str(file), "")
+    top = Loc(str(file), "")
     _check_keys(data, _TOP_KEYS, top, "the top level")
     daemon_values = _checked(_section(data, "daemon", top), _DAEMON_CHECKS)
     defaults_values = _checked(_section(data, "defaults", top), _SETTINGS_CHECKS)
@@ -247,7 +168,7 @@ def parse_config(text: str, path: Path) -> Config:
 _TOML_HINT = "fix the TOML syntax there; config.example.toml shows every key"
 
 
-def _checked(table: _Table, checks: Mapping[str, _Check]) -> dict[str, Any]:
+def _checked(table: _Table, checks: Mapping[str, Check]) -> dict[str, Any]:
     _check_keys(table.values, tuple(checks), table.loc, table.name)
     return {k: checks[k](v, table.loc.child(k)) for k, v in table.values.items() if k in checks}
 
@@ -255,33 +176,33 @@ def _checked(table: _Table, checks: Mapping[str, _Check]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class _Table:
     values: dict[str, object]
-    loc: _Loc
+    loc: Loc
     name: str  # for the hint listing its keys: "[daemon]", "[[project]]"
 
 
-def _table(value: object, loc: _Loc, name: str, hint: str) -> _Table:
+def _table(value: object, loc: Loc, name: str, hint: str) -> _Table:
     if not isinstance(value, dict):
-        raise loc.error(f"expected a table ({name}), got {_toml_type(value)}", hint)
+        raise loc.error(f"expected a table ({name}), got {toml_type(value)}", hint)
     return _Table(value, loc, name)
 
 
-def _section(data: dict[str, object], key: str, top: _Loc) -> _Table:
+def _section(data: dict[str, object], key: str, top: Loc) -> _Table:
     hint = f"write it as one [{key}] table, with single brackets"
     return _table(data.get(key, {}), top.child(key), f"[{key}]", hint)
 
 
 def _projects(
-    value: object, loc: _Loc, base: Path, defaults: ProjectSettings
+    value: object, loc: Loc, base: Path, defaults: ProjectSettings
 ) -> tuple[ProjectEntry, ...]:
     if not isinstance(value, list):
         raise loc.error(
-            f"expected an array of tables ([[project]]), got {_toml_type(value)}",
+            f"expected an array of tables ([[project]]), got {toml_type(value)}",
             "write each project as its own [[project]] table, with double brackets",
         )
     entries: list[ProjectEntry] = []
     seen: dict[str, int] = {}
     for number, item in enumerate(value, start=1):
-        item_loc = _Loc(loc.file, f"project[{number}]")
+        item_loc = Loc(loc.file, f"project[{number}]")
         table = _table(item, item_loc, "[[project]]", "write each project as a [[project]] table")
         entry = _project(table, base, defaults)
         first = seen.setdefault(_path_key(entry.path), number)
@@ -312,7 +233,7 @@ def _project(table: _Table, base: Path, defaults: ProjectSettings) -> ProjectEnt
 _NAME_MAX, _PATH_MAX = 255, 4096  # bytes in a file name and a path (Linux's limits)
 
 
-def _fits(path: Path, loc: _Loc) -> None:
+def _fits(path: Path, loc: Loc) -> None:
     """A path the system can open: no name longer than it allows, nor the whole."""
     encoded = os.fsencode(path)
     if len(encoded) < _PATH_MAX and all(len(os.fsencode(p)) <= _NAME_MAX for p in path.parts):
@@ -325,7 +246,7 @@ def _fits(path: Path, loc: _Loc) -> None:
 
 
 def _check_keys(
-    values: Mapping[str, object], allowed: tuple[str, ...], loc: _Loc, name: str
+    values: Mapping[str, object], allowed: tuple[str, ...], loc: Loc, name: str
 ) -> None:
     for key in values:
         if key in allowed:
@@ -337,13 +258,6 @@ def _check_keys(
         raise loc.child(key).error(problem, f"the keys of {name} are: {', '.join(allowed)}")
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _quote_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key)
-
-
 def _absolute(path: Path) -> Path:
     """Absolute and normalised (`..` folded) without resolving symlinks."""
     return Path(os.path.abspath(path))
@@ -351,11 +265,3 @@ def _absolute(path: Path) -> Path:
 
 def _path_key(path: Path) -> str:
     return os.path.normcase(str(path))
-
-
-def _toml_type(value: object) -> str:
-    if isinstance(value, date | time):  # datetime is a date
-        return "a date-time"
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    names.update({dict: "a table", list: "an array"})
-    return names.get(type(value), type(value).__name__)

@@ -16,7 +16,7 @@ import tomli_w
 
 from venvsyncd.config import parse_config
 from venvsyncd.errors import ConfigError, VenvsyncdError
-from venvsyncd.fsutil import atomic_write
+from venvsyncd.system.files import atomic_write
 
 _PROJECT_HEADER = re.compile(r"""[ \t]*\[\[[ \t]*(project|"project"|'project')[ \t]*\]\]""")
 _SCALARS = (str, bool, int, float)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from venvsyncd.config import Config, load_config
 from venvsyncd.errors import ConfigError, VenvsyncdError
 from venvsyncd.project import Project, resolve
-from venvsyncd.service_platform import FOREIGN, ServiceState, UserPlaces
+from venvsyncd.service.managers import FOREIGN, ServiceState, UserPlaces
 
 PROC_SYS_ENV = "VENVSYNCD_PROC_SYS"
 RUN_TIMEOUT = 10.0  # seconds for `<venv python> -c pass`
@@ -48,7 +48,7 @@ def run_checks(config_file: Path, manager: str | None, places: UserPlaces) -> li
             findings += check_project(project)
         findings += check_inotify(proc_sys(), len(projects))
     if manager is not None:
-        from venvsyncd.service_platform import query
+        from venvsyncd.service.managers import query
 
         findings.append(check_service(query(manager, places)))
     findings.append(check_daemon(locations(config_file).socket))
@@ -80,7 +80,7 @@ def check_project(project: Project) -> list[Finding]:
 
 
 def check_venv(project: Project) -> Finding:
-    from venvsyncd.venvs import load_venv
+    from venvsyncd.env.venvs import load_venv
 
     root, settings = project.venv_root, project.settings
     if not project.venv_exists():
@@ -100,8 +100,8 @@ def check_venv(project: Project) -> Finding:
 
 def venv_problem(python: Path, home: Path | None) -> str | None:
     """Why a venv's interpreter cannot run, or None once `<python> -c pass` worked."""
-    from venvsyncd.runner import CommandError, run_command
-    from venvsyncd.service_platform import command_problem
+    from venvsyncd.env.commands import CommandError, run_command
+    from venvsyncd.service.managers import command_problem
 
     if home is not None and not home.is_dir():
         return f"the Python it was made from is gone (pyvenv.cfg home = {home})"
@@ -127,7 +127,7 @@ def _recreate(project: Project) -> str:
 
 
 def check_requirements(project: Project) -> Finding:
-    from venvsyncd.observe import read_file
+    from venvsyncd.engine.observe import read_file
 
     path = project.requirements
     try:
@@ -220,7 +220,7 @@ def check_service(state: ServiceState) -> Finding:
 
 
 def check_daemon(socket: Path) -> Finding:
-    from venvsyncd import client
+    from venvsyncd.wire import client
 
     try:
         pid = client.ping(socket)

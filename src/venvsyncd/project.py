@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.config import Config, ProjectEntry, ProjectSettings
+from venvsyncd.env.venvs import Venv, find_venv, load_venv
 from venvsyncd.errors import ProjectError
-from venvsyncd.venvs import Venv, find_venv, load_venv
 
 DEFAULT_VENV = ".venv"
 DEFAULT_REQUIREMENTS = "requirements.txt"

@@ -9,14 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from venvsyncd.errors import VenvsyncdError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NO_DAEMON = 3
-EXIT_TIMEOUT = 4
-EXIT_INTERRUPTED = 130
+from venvsyncd.errors import Exit, VenvsyncdError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,10 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(words)
     except SystemExit as exc:  # argparse: --help, --version, bad usage
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else Exit.USAGE
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     try:
         return int(args.handler(args, context_from(args)))
     except VenvsyncdError as exc:
@@ -38,8 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("venvsyncd: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"venvsyncd: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return Exit.FAILED

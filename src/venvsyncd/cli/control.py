@@ -1,11 +1,6 @@
 """Commands that talk to the running daemon: `status`, `stop`, `reload`, `pause`, `resume`.
 
-Ops sent (replies are dicts; `{"error": ..., "hint": ...}` on failure):
-  status {"path": abs path | null}              -> {"daemon": {...}, "projects": [...]}
-  wait   {"path": abs path | null, "timeout": S} -> {"idle": true | false}
-  stop   {}                                      -> {"pid": N} (optional), then the daemon exits
-  reload {}                                      -> {"projects": N} (optional)
-  pause / resume {"path": abs path | null}       -> {"projects": [abs paths]} (optional)
+The operations they send, and their replies, are listed in `venvsyncd/daemon/ops.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.cli.parser import Context
-from venvsyncd.states import IN_SYNC, NEEDS_USER, PAUSED, PENDING
+from venvsyncd.errors import Exit
+from venvsyncd.wire.states import IN_SYNC, NEEDS_USER, PAUSED, PENDING
 
 DEFAULT_WAIT = 60.0
 STOP_WAIT = 10.0
@@ -94,8 +90,8 @@ def _target(path: str | None) -> dict[str, Any]:
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     import json
 
-    from venvsyncd import client
     from venvsyncd.errors import UsageError
+    from venvsyncd.wire import client
 
     if args.timeout is not None and not args.wait:
         raise UsageError("--timeout goes with --wait", hint="venvsyncd status --wait --timeout S")
@@ -113,7 +109,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             print(line)
     if not idle:
         print(f"venvsyncd: still syncing after {wait_s:g} s (--timeout)", file=sys.stderr)
-        return 4
+        return Exit.TIMEOUT
     return status_exit_code(reply)
 
 
@@ -154,12 +150,12 @@ def _daemon_line(daemon: dict[str, Any]) -> str:
 def status_exit_code(reply: dict[str, Any]) -> int:
     """0 when every project is in sync or paused, else 1."""
     projects = reply.get("projects") or []
-    return 0 if all(p.get("state") in (IN_SYNC, PAUSED) for p in projects) else 1
+    return Exit.OK if all(p.get("state") in (IN_SYNC, PAUSED) for p in projects) else Exit.FAILED
 
 
 def cmd_stop(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd import client
     from venvsyncd.errors import VenvsyncdError
+    from venvsyncd.wire import client
 
     socket_path = _socket(ctx)
     reply = client.request(socket_path, "stop")
@@ -171,13 +167,13 @@ def cmd_stop(args: argparse.Namespace, ctx: Context) -> int:
         )
     if ctx.verbosity >= 0:
         print(f"stopped the venvsyncd daemon{who}")
-    return 0
+    return Exit.OK
 
 
 def wait_until_gone(socket_path: Path, timeout: float) -> bool:
     """True once nothing listens on `socket_path` (file gone or refused), False on timeout."""
-    from venvsyncd import client
     from venvsyncd.errors import DaemonNotRunning
+    from venvsyncd.wire import client
 
     deadline = time.monotonic() + timeout
     while True:
@@ -191,24 +187,24 @@ def wait_until_gone(socket_path: Path, timeout: float) -> bool:
 
 
 def cmd_reload(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd import client
+    from venvsyncd.wire import client
 
     reply = client.request(_socket(ctx), "reload")
     count = reply.get("projects")
     if ctx.verbosity >= 0:
         watching = f"; {_count(count)} watched" if isinstance(count, int) else ""
         print(f"the daemon reloaded {ctx.config_file}{watching}")
-    return 0
+    return Exit.OK
 
 
 def cmd_pause_resume(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd import client
+    from venvsyncd.wire import client
 
     op: str = args.op
     reply = client.request(_socket(ctx), op, **_target(args.path))
     if ctx.verbosity >= 0:
         print(pause_resume_line(op, reply))
-    return 0
+    return Exit.OK
 
 
 def pause_resume_line(op: str, reply: dict[str, Any]) -> str:

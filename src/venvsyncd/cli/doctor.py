@@ -24,8 +24,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 def cmd_doctor(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.cli.service import user_places
     from venvsyncd.doctor import problems, run_checks
-    from venvsyncd.errors import VenvsyncdError
-    from venvsyncd.service import manager_for
+    from venvsyncd.errors import Exit, VenvsyncdError
+    from venvsyncd.service.units import manager_for
 
     try:
         manager: str | None = manager_for(sys.platform)
@@ -41,4 +41,4 @@ def cmd_doctor(args: argparse.Namespace, ctx: Context) -> int:
     found = len(problems(findings))
     if ctx.verbosity >= 0:
         print("all is well" if not found else f"{found} problem{'' if found == 1 else 's'}")
-    return 0 if not found else 1
+    return Exit.OK if not found else Exit.FAILED

@@ -51,7 +51,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("freeze", "add", "remove", "list"), "projects"),
     **dict.fromkeys(("sync", "diff", "history", "undo", "allow"), "syncing"),
     **dict.fromkeys(("status", "stop", "reload", "pause", "resume"), "control"),
-    "run": "daemonrun",
+    "run": "daemon",
     "service": "service",
     "doctor": "doctor",
 }

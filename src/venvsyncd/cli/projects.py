@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from venvsyncd.cli.parser import Context, add_path
-from venvsyncd.errors import ProjectError
+from venvsyncd.errors import Exit, ProjectError
 
 if TYPE_CHECKING:
     from venvsyncd.config import Config
@@ -53,12 +53,12 @@ def _load(ctx: Context) -> Config:
 
 
 def cmd_freeze(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.freeze import freeze_text
+    from venvsyncd.env.freeze import freeze_text
     from venvsyncd.project import for_path
 
     project = for_path(_load(ctx), Path(args.path))
     sys.stdout.write(freeze_text(project.load_venv()))
-    return 0
+    return Exit.OK
 
 
 def _display_path(folder: Path) -> str:
@@ -81,7 +81,7 @@ def _new_table(args: argparse.Namespace, folder: Path, ctx: Context) -> dict[str
 
 
 def _refuse_empty_folder(args: argparse.Namespace, folder: Path) -> None:
-    from venvsyncd.venvs import find_venv
+    from venvsyncd.env.venvs import find_venv
 
     venv = find_venv(folder, args.venv)
     has_venv = venv is not None and (venv / "pyvenv.cfg").is_file()
@@ -95,9 +95,9 @@ def _refuse_empty_folder(args: argparse.Namespace, folder: Path) -> None:
 
 
 def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd import client
     from venvsyncd.configedit import add_project
     from venvsyncd.paths import locations
+    from venvsyncd.wire import client
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
     if not folder.is_dir():
@@ -105,7 +105,7 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     config = _load(ctx)
     if config.find(folder) is not None:
         print(f"{folder} is already in {ctx.config_file}")
-        return 0
+        return Exit.OK
     _refuse_empty_folder(args, folder)
     table = _new_table(args, folder, ctx)
     text = _read_text(ctx.config_file)
@@ -113,13 +113,13 @@ def cmd_add(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.verbosity >= 0:
         print(f"added {folder} to {ctx.config_file}")
     client.notify(locations(ctx.config_file).socket, "add", path=str(folder))
-    return 0
+    return Exit.OK
 
 
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd import client
     from venvsyncd.configedit import remove_project
     from venvsyncd.paths import locations
+    from venvsyncd.wire import client
 
     folder = Path(os.path.abspath(Path(args.path).expanduser()))
     config = _load(ctx)
@@ -134,7 +134,7 @@ def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
     if ctx.verbosity >= 0:
         print(f"removed {folder} from {ctx.config_file} (its files and venv are untouched)")
     client.notify(locations(ctx.config_file).socket, "remove", path=str(folder))
-    return 0
+    return Exit.OK
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -144,12 +144,12 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     described = [resolve(entry).describe() for entry in config.projects]
     if args.json:
         print(json.dumps({"config": str(ctx.config_file), "projects": described}, indent=2))
-        return 0
+        return Exit.OK
     if not described and ctx.verbosity >= 0:
         print(f"no projects in {ctx.config_file}; add one with: venvsyncd add PATH")
     for row in _aligned(described):
         print(row)
-    return 0
+    return Exit.OK
 
 
 def _aligned(projects: list[dict[str, Any]]) -> list[str]:
@@ -164,8 +164,8 @@ def _aligned(projects: list[dict[str, Any]]) -> list[str]:
 
 def _save(ctx: Context, text: str, summary: str) -> None:
     """Write the config atomically, keeping the version it replaces in the state dir."""
-    from venvsyncd import journal
     from venvsyncd.configedit import save_config_text
+    from venvsyncd.engine import journal
     from venvsyncd.paths import locations
 
     if ctx.config_file.exists():

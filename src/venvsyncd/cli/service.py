@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from venvsyncd.cli.parser import Context
+from venvsyncd.errors import Exit
 
 if TYPE_CHECKING:
-    from venvsyncd.service import ServiceSpec
-    from venvsyncd.service_platform import Outcome, ServiceState, Step, UserPlaces
+    from venvsyncd.service.managers import ServiceState, Step, StepsRun, UserPlaces
+    from venvsyncd.service.units import ServiceSpec
 
 PLATFORMS = ("linux", "darwin", "win32")
 _WHERE_TO_FINISH = {
@@ -84,11 +85,11 @@ def _add_common_options(action: argparse.ArgumentParser) -> None:
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
-    return 2
+    return Exit.USAGE
 
 
 def _manager(args: argparse.Namespace) -> str:
-    from venvsyncd.service import manager_for
+    from venvsyncd.service.units import manager_for
 
     return manager_for(args.platform)
 
@@ -96,7 +97,7 @@ def _manager(args: argparse.Namespace) -> str:
 def user_places() -> UserPlaces:
     """This user's folders, from the environment (`$XDG_CONFIG_HOME`, else `~/.config`)."""
     from venvsyncd.paths import locations
-    from venvsyncd.service_platform import UserPlaces
+    from venvsyncd.service.managers import UserPlaces
 
     home = Path.home()
     xdg = os.environ.get("XDG_CONFIG_HOME", "")
@@ -111,7 +112,7 @@ def service_spec(ctx: Context) -> ServiceSpec:
 
     from venvsyncd.errors import VenvsyncdError
     from venvsyncd.paths import APP_NAME, locations
-    from venvsyncd.service import ServiceSpec
+    from venvsyncd.service.units import ServiceSpec
 
     if not sys.executable or not Path(sys.executable).is_absolute():
         raise VenvsyncdError("cannot tell which Python runs venvsyncd (sys.executable is unset)")
@@ -137,14 +138,13 @@ def _say(ctx: Context, *lines: str) -> None:
 
 
 def _commands(steps: tuple[Step, ...]) -> list[str]:
-    from venvsyncd.service_platform import command_line
+    from venvsyncd.service.managers import command_line
 
     return [f"  {command_line(step)}" for step in steps]
 
 
 def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.service import file_text
-    from venvsyncd.service_platform import (
+    from venvsyncd.service.managers import (
         ABSENT,
         FOREIGN,
         file_state,
@@ -153,6 +153,7 @@ def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
         install_plan,
         service_file,
     )
+    from venvsyncd.service.units import file_text
 
     manager, places = _manager(args), user_places()
     existing = file_state(service_file(manager, places))
@@ -163,17 +164,17 @@ def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
         print(f"would write {plan.file}:")
         print(file_text(plan.content), end="")
         print("would run:", *_commands(plan.steps), sep="\n")
-        return 0
+        return Exit.OK
     outcome = install(plan, args.force)
     _say(ctx, f"wrote {plan.file}", *(f"ran: {line.strip()}" for line in _commands(outcome.done)))
     if outcome.failed is not None:
         return _unfinished(manager, outcome)
     _say(ctx, f"venvsyncd runs as a {_WHAT[manager]} now; `venvsyncd service status` checks it")
-    return 0
+    return Exit.OK
 
 
 def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.service_platform import service_file, uninstall
+    from venvsyncd.service.managers import service_file, uninstall
 
     manager, places = _manager(args), user_places()
     file = service_file(manager, places)
@@ -182,27 +183,27 @@ def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
     outcome = uninstall(manager, places)
     if outcome is None:
         _say(ctx, f"venvsyncd's {_WHAT[manager]} is not installed (no {file})")
-        return 0
+        return Exit.OK
     _say(ctx, *(f"ran: {line.strip()}" for line in _commands(outcome.done)), f"removed {file}")
-    return 0 if outcome.failed is None else _unfinished(manager, outcome)
+    return Exit.OK if outcome.failed is None else _unfinished(manager, outcome)
 
 
 def _uninstall_dry_run(manager: str, places: UserPlaces, file: Path) -> int:
-    from venvsyncd.service_platform import ABSENT, file_state, uninstall_steps
+    from venvsyncd.service.managers import ABSENT, file_state, uninstall_steps
 
     if file_state(file) == ABSENT:
         print(f"venvsyncd's {_WHAT[manager]} is not installed (no {file}): nothing to do")
-        return 0
+        return Exit.OK
     before, after = uninstall_steps(manager, places.uid)
     print("would run:", *_commands(before), sep="\n")
     print(f"would remove {file}")
     if after:
         print("then run:", *_commands(after), sep="\n")
-    return 0
+    return Exit.OK
 
 
-def _unfinished(manager: str, outcome: Outcome) -> int:
-    from venvsyncd.service_platform import command_line
+def _unfinished(manager: str, outcome: StepsRun) -> int:
+    from venvsyncd.service.managers import command_line
 
     assert outcome.failed is not None
     print(
@@ -212,24 +213,24 @@ def _unfinished(manager: str, outcome: Outcome) -> int:
         sep="\n",
         file=sys.stderr,
     )
-    return 1
+    return Exit.FAILED
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.service_platform import query, status_steps
+    from venvsyncd.service.managers import query, status_steps
 
     manager, places = _manager(args), user_places()
     if args.dry_run:
         print("would run:", *_commands(status_steps(manager, places.uid)), sep="\n")
-        return 0
+        return Exit.OK
     state = query(manager, places)
     _say(ctx, *render_state(state))
-    return 0 if state.installed and state.active else 1
+    return Exit.OK if state.installed and state.active else Exit.FAILED
 
 
 def render_state(state: ServiceState) -> list[str]:
     """`installed: yes` / `enabled: ...` / `active: ...` lines, with why when unknown."""
-    from venvsyncd.service_platform import FOREIGN
+    from venvsyncd.service.managers import FOREIGN
 
     installed = "yes" if state.installed else "no"
     if state.file_state == FOREIGN:

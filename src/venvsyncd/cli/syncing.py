@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from venvsyncd.cli.parser import Context, add_path
-from venvsyncd.errors import ProjectError, UsageError
+from venvsyncd.errors import Exit, ProjectError, UsageError
 
 if TYPE_CHECKING:
+    from venvsyncd.engine.store import ProjectStore
     from venvsyncd.project import Project
 
 
@@ -87,8 +88,8 @@ def _state_dir(ctx: Context) -> Path:
 
 def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.config import load_config
-    from venvsyncd.report import plan_lines
-    from venvsyncd.sync import SyncRequest, sync_project
+    from venvsyncd.engine.report import plan_lines
+    from venvsyncd.engine.sync import SyncRequest, sync_project
 
     if args.check and args.dry_run:
         raise UsageError("--check and --dry-run do not go together", hint="use one of them")
@@ -107,7 +108,7 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     if args.dry_run:
         for line in plan_lines(outcome.plan, project.requirements.name):
             print(line)
-        return 0 if outcome.state in ("in-sync", "act") else 1
+        return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
     return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
 
 
@@ -115,30 +116,30 @@ def _report_check(state: str, message: str | None, ctx: Context) -> int:
     if state == "in-sync":
         if ctx.verbosity >= 0:
             print("in sync")
-        return 0
+        return Exit.OK
     print(f"out of sync ({state})" + (f": {message}" if message else ""))
-    return 1
+    return Exit.FAILED
 
 
 def _report_sync(state: str, summary: str, message: str | None, ctx: Context) -> int:
     if state == "in-sync":
         if ctx.verbosity >= 0:
             print(summary or "in sync: nothing to do")
-        return 0
+        return Exit.OK
     print(f"venvsyncd: {state}: {message}", file=sys.stderr)
-    return 1
+    return Exit.FAILED
 
 
 def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.observe import read_env, read_file, requires_map
-    from venvsyncd.report import diff_lines
-    from venvsyncd.state import StateProblem, load_snapshot, project_state_dir
+    from venvsyncd.engine.observe import read_env, read_file, requires_map
+    from venvsyncd.engine.report import diff_lines
+    from venvsyncd.engine.snapshot import StateProblem
 
     project = _project(ctx, args.path)
     env = read_env(project.load_venv())
     file = read_file(project.requirements)
     try:
-        snapshot = load_snapshot(project_state_dir(_state_dir(ctx), project.path))
+        snapshot = _store(ctx, project).snapshot()
     except StateProblem as exc:
         print(f"venvsyncd: warning: {exc}", file=sys.stderr)
         snapshot = None
@@ -149,33 +150,24 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
         print(line)
     if not differ and ctx.verbosity >= 0:
         print("file and venv agree")
-    return 1 if differ else 0
+    return Exit.FAILED if differ else Exit.OK
 
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.journal import entries
-    from venvsyncd.state import project_state_dir
-
     project = _project(ctx, args.path)
-    found = entries(project_state_dir(_state_dir(ctx), project.path))
+    found = _store(ctx, project).versions()
     if not found and ctx.verbosity >= 0:
         print(f"no earlier versions of {project.requirements} were kept")
     for entry in found:
         print(f"#{entry.number:<4} {entry.time}  {entry.summary}")
-    return 0
+    return Exit.OK
 
 
 def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
-    from venvsyncd.config import load_config
-    from venvsyncd.journal import entries
-    from venvsyncd.rewrite import project_lock, write_requirements
-    from venvsyncd.state import project_state_dir
-
     project = _project(ctx, args.path)
-    folder = project_state_dir(_state_dir(ctx), project.path)
-    keep = load_config(ctx.config_file).daemon.history
-    with project_lock(folder):
-        found = entries(folder)
+    store = _store(ctx, project)
+    with store.locked():
+        found = store.versions()
         if not found:
             raise ProjectError(
                 f"nothing to undo: venvsyncd has not replaced {project.requirements}",
@@ -185,7 +177,7 @@ def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
         target = _undo_target(project, last.file)
         current = target.read_bytes() if target.exists() else None
         summary = f"undo: back to #{last.number} from {last.time}"
-        done = write_requirements(folder, target, last.content.read_bytes(), summary, current, keep)
+        done = store.write(target, last.content.read_bytes(), summary, current)
     if not done.written:
         raise ProjectError(
             f"{target} changed while `undo` wrote it, so it was left as it is now",
@@ -196,7 +188,15 @@ def cmd_undo(args: argparse.Namespace, ctx: Context) -> int:
             f"{target} is back to #{last.number} ({last.time}); "
             "run `venvsyncd sync` (or let the daemon) make the venv follow"
         )
-    return 0
+    return Exit.OK
+
+
+def _store(ctx: Context, project: Project) -> ProjectStore:
+    from venvsyncd.config import load_config
+    from venvsyncd.engine.store import ProjectStore
+
+    history = load_config(ctx.config_file).daemon.history
+    return ProjectStore(_state_dir(ctx), project.path, history)
 
 
 def _undo_target(project: Project, recorded: Path) -> Path:
@@ -213,8 +213,8 @@ def _undo_target(project: Project, recorded: Path) -> Path:
 
 def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.config import load_config
-    from venvsyncd.report import plan_lines
-    from venvsyncd.sync import SyncRequest, sync_project
+    from venvsyncd.engine.report import plan_lines
+    from venvsyncd.engine.sync import SyncRequest, sync_project
 
     project = _project(ctx, args.path)
     settings = load_config(ctx.config_file).daemon
@@ -229,16 +229,16 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     if args.show:
         for line in plan_lines(outcome.plan, project.requirements.name):
             print(line)
-        return 0 if outcome.state in ("in-sync", "act") else 1
+        return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
     _tell_daemon(ctx, project.path)
     return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
 
 
 def _tell_daemon(ctx: Context, path: Path) -> None:
     """Let a running daemon look at the project now (best effort: none running is fine)."""
-    from venvsyncd import client
     from venvsyncd.errors import VenvsyncdError
     from venvsyncd.paths import locations
+    from venvsyncd.wire import client
 
     with contextlib.suppress(VenvsyncdError):
         client.notify(locations(ctx.config_file).socket, "sync", path=str(path))

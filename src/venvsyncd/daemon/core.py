@@ -1,14 +1,16 @@
 """The daemon's heart: one worker thread that owns all project state.
 
-Other threads (watchdog's, the IPC server's, signal handlers) only put `Command`s on the queue;
-the worker settles, checks that no installer is running, syncs, and publishes an immutable
-tuple of `ProjectStatus` that IPC handlers read.
+Other threads (watchdog's, the IPC server's, signal handlers) only put `Command`s (a function
+to run) on the queue; the worker routes file events to projects, settles, hands due projects
+to `worker.act`, and publishes an immutable tuple of `ProjectStatus` that IPC handlers read.
+The IPC operations themselves are in `ops.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -19,12 +21,14 @@ from typing import Any
 
 from venvsyncd.config import Config, ProjectEntry, load_config
 from venvsyncd.daemon.configwatch import ConfigWatch
+from venvsyncd.daemon.signatures import signature
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.daemon.watch import Watcher
+from venvsyncd.daemon.worker import act
 from venvsyncd.errors import ConfigError, VenvsyncdError
 from venvsyncd.paths import Locations
 from venvsyncd.project import resolve
-from venvsyncd.status import BUSY_STATES, PENDING, SYNCING, ProjectStatus
+from venvsyncd.wire.status import BUSY_STATES, PENDING, SYNCING, DaemonInfo, ProjectStatus
 
 log = logging.getLogger("venvsyncd")
 
@@ -37,8 +41,9 @@ NO_WATCH_HINT = (
 
 @dataclass
 class Command:
-    op: str
-    args: dict[str, Any] = field(default_factory=dict)
+    """Work for the worker thread: `run` is called there, its answer left in `result`."""
+
+    run: Callable[[], dict[str, Any]]
     done: threading.Event = field(default_factory=threading.Event)
     result: dict[str, Any] = field(default_factory=dict)
 
@@ -62,21 +67,28 @@ class Daemon:
         self.on_publish: Callable[[tuple[ProjectStatus, ...]], None] | None = None
         # Each turn of the worker loop (the service watchdog); seconds until it is due again.
         self.on_tick: Callable[[], float] | None = None
+        self.info = DaemonInfo(os.getpid(), "", "", str(config.file), str(locs.socket))
 
     # ---- any thread ----------------------------------------------------------------------
     def on_path(self, src: str, dest: str | None, kind: str = "changed") -> None:
-        args = {"paths": (src, dest), "kind": kind, "at": time.monotonic()}
-        self.queue.put(Command("path", args))
+        at = time.monotonic()
+        self.submit(lambda: self._saw((src, dest), kind, at))
 
-    def submit(self, op: str, **args: Any) -> Command:
-        command = Command(op, args)
+    def submit(self, run: Callable[[], dict[str, Any]]) -> Command:
+        """Have the worker call `run`; the returned command says when it is done."""
+        command = Command(run)
         self.queue.put(command)
         return command
+
+    def stop(self) -> None:
+        """Stop after the current action (any thread: a signal, the `stop` op)."""
+        self.stopping.set()
+        self.submit(dict)  # wakes the worker
 
     def wait_idle(self, paths: list[str], timeout: float) -> bool:
         """After a barrier (changes on disk now are seen), wait until nothing is pending."""
         deadline = time.monotonic() + timeout
-        if not self.submit("barrier", paths=paths).done.wait(timeout):
+        if not self.submit(lambda: self._barrier(paths)).done.wait(timeout):
             return False
         chosen = set(paths)
 
@@ -113,9 +125,8 @@ class Daemon:
             return None
 
     def _handle(self, command: Command) -> None:
-        handler = getattr(self, f"_op_{command.op}", None)
         try:
-            command.result = handler(**command.args) if handler else {"error": "unknown op"}
+            command.result = command.run()
         except VenvsyncdError as exc:
             command.result = {"error": exc.message, "hint": exc.hint, "exit": exc.exit_code}
         finally:
@@ -133,10 +144,9 @@ class Daemon:
                 deadline = min(deadline, now + POLL_SECONDS)
         return min(deadline, self.config_watch.due(settle))
 
-    # ---- ops (worker thread) -------------------------------------------------------------
-    def _op_path(self, paths: tuple[str, str | None], kind: str, at: float) -> dict[str, Any]:
-        from venvsyncd.daemon.signatures import signature
-
+    # ---- events and state changes (worker thread) ----------------------------------------
+    def _saw(self, paths: tuple[str, str | None], kind: str, at: float) -> dict[str, Any]:
+        """A file event: mark the projects it concerns (not our own echoes), note writers."""
         if str(self.config.file) in paths:
             self.config_watch.saw(at)
         changed = False
@@ -146,49 +156,24 @@ class Daemon:
                 continue
             if self.watcher.reports_closes:
                 tracked.note_write(paths[0], paths[1], kind, at)
-            if any(_is_venv_life(tracked, p) for p in hits):
+            if any(tracked.is_venv_life(p) for p in hits):
                 self.refresh(tracked)
             elif not tracked.dirty and signature(tracked) == tracked.seen:
                 continue  # the echo of our own write or install: both sides are as we left them
-            self._mark(tracked, _trigger(tracked, hits[0]), at)
+            self.mark(tracked, tracked.trigger_for(hits[0]), at)
             changed = True
         if changed:
             self.publish()
         return {}
 
-    def _op_barrier(self, paths: list[str]) -> dict[str, Any]:
-        from venvsyncd.daemon.signatures import signature
-
-        for tracked in self._matching(paths):
+    def _barrier(self, paths: list[str]) -> dict[str, Any]:
+        for tracked in self.matching(paths):
             if not tracked.paused and signature(tracked) != tracked.seen:
-                self._mark(tracked, "change found on disk", time.monotonic())
+                self.mark(tracked, "change found on disk", time.monotonic())
         self.publish()
         return {}
 
-    def _op_sync(self, paths: list[str]) -> dict[str, Any]:
-        chosen = self._matching(paths)
-        for tracked in chosen:
-            self._mark(tracked, "sync requested", time.monotonic())
-            tracked.immediate = True
-        self.publish()
-        return {"queued": [t.key for t in chosen]}
-
-    def _op_pause(self, paths: list[str]) -> dict[str, Any]:
-        chosen = self._matching(paths)
-        for tracked in chosen:
-            tracked.paused = True
-        self.publish()
-        return {"paused": [t.key for t in chosen]}
-
-    def _op_resume(self, paths: list[str]) -> dict[str, Any]:
-        chosen = [t for t in self._matching(paths) if t.paused]
-        for tracked in chosen:
-            tracked.paused = False
-            self._mark(tracked, "resumed", time.monotonic())
-        self.publish()
-        return {"resumed": [t.key for t in chosen]}
-
-    def _op_reload(self) -> dict[str, Any]:
+    def reload(self) -> dict[str, Any]:
         """Read the config again (`reload`, SIGHUP, an edit of the file); a bad one is logged
         and refused, and the daemon goes on with the config it has."""
         try:
@@ -201,15 +186,10 @@ class Daemon:
         log.info("reloaded %s: %d projects", config.file, len(self.tracked))
         return {"reloaded": True, "projects": len(self.tracked)}
 
-    def _op_stop(self) -> dict[str, Any]:
-        self.stopping.set()
-        return {"stopping": True}
-
-    def _matching(self, paths: list[str]) -> list[Tracked]:
+    def matching(self, paths: list[str]) -> list[Tracked]:
         return [self.tracked[p] for p in paths if p in self.tracked]
 
-    # ---- state changes -------------------------------------------------------------------
-    def _mark(self, tracked: Tracked, trigger: str, at: float) -> None:
+    def mark(self, tracked: Tracked, trigger: str, at: float) -> None:
         if not tracked.dirty:
             tracked.trigger = trigger
         tracked.dirty = True
@@ -282,25 +262,21 @@ class Daemon:
         polled = [t for t in self.tracked.values() if t.polled]
         if now < self._next_rescan and not polled:
             return
-        from venvsyncd.daemon.signatures import signature
-
         everyone = now >= self._next_rescan
         if everyone:  # an edit of the config whose event was lost
             self.config_watch.saw(now - self.config.daemon.settle_seconds)
         for tracked in self.tracked.values() if everyone else polled:
             if not tracked.paused and not tracked.dirty and signature(tracked) != tracked.seen:
-                self._mark(tracked, "rescan", now)
+                self.mark(tracked, "rescan", now)
         if everyone:
             self._next_rescan = now + self.rescan_seconds
         self.publish()
 
     def _act_on_due(self) -> None:
-        from venvsyncd.daemon.acting import act
-
         settle = self.config.daemon.settle_seconds
         if self.config_watch.due(settle) <= time.monotonic() and self.config_watch.changed():
             with contextlib.suppress(ConfigError):  # logged; the old config stays
-                self._op_reload()
+                self.reload()
         for tracked in list(self.tracked.values()):
             if self.stopping.is_set():
                 return
@@ -310,15 +286,10 @@ class Daemon:
                 continue
             act(self, tracked)
 
+    # ---- what the worker is handed (worker.Host) -------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.locations.state_dir
 
-def _is_venv_life(tracked: Tracked, path: str) -> bool:
-    project = tracked.project
-    return path == str(project.venv_root) or path == str(tracked.site_packages)
-
-
-def _trigger(tracked: Tracked, path: str) -> str:
-    if tracked.site_packages is not None and path.startswith(str(tracked.site_packages)):
-        return "venv changed"
-    if path == str(tracked.project.venv_root):
-        return "venv created or removed"
-    return "file changed"
+    def watched_folders(self) -> set[Path]:
+        return self.watcher.folders

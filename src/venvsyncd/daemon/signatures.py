@@ -30,7 +30,7 @@ def file_mode(path: Path) -> int | None:
 
 
 def venv_signature(tracked: Tracked) -> Hashable:
-    from venvsyncd.busy import venv_mark
+    from venvsyncd.env.busy import venv_mark
     from venvsyncd.errors import VenvsyncdError
 
     site = tracked.site_packages

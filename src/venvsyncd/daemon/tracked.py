@@ -10,7 +10,7 @@ from pathlib import Path
 
 from venvsyncd.config import ProjectEntry
 from venvsyncd.project import Project
-from venvsyncd.status import IN_SYNC, PAUSED, PENDING, ProjectStatus
+from venvsyncd.wire.status import IN_SYNC, PAUSED, PENDING, ProjectStatus
 
 
 @dataclass
@@ -63,6 +63,18 @@ class Tracked:
             self.writing.pop(src, None)
         if dest is not None:  # a finished file renamed into place
             self.writing.pop(dest, None)
+
+    def is_venv_life(self, path: str) -> bool:
+        """Is `path` the venv itself or its site-packages (created, deleted, replaced)?"""
+        return path in (str(self.project.venv_root), str(self.site_packages))
+
+    def trigger_for(self, path: str) -> str:
+        """What a change at `path` is, for the log."""
+        if self.site_packages is not None and path.startswith(str(self.site_packages)):
+            return "venv changed"
+        if path == str(self.project.venv_root):
+            return "venv created or removed"
+        return "file changed"
 
     def cares_about(self, path: str) -> bool:
         """Is a change at `path` one of this project's?"""

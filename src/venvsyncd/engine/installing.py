@@ -1,0 +1,47 @@
+"""Hand a plan's installs and uninstalls to pip or uv, and fill a new venv from its file."""
+
+from __future__ import annotations
+
+from venvsyncd.engine.observe import EnvSide, FileSide, read_env
+from venvsyncd.engine.outcome import SyncRequest
+from venvsyncd.engine.plan import Plan
+from venvsyncd.engine.report import install_summary
+from venvsyncd.env.installer import choose_installer, create_venv, install, uninstall
+from venvsyncd.errors import ProjectError
+from venvsyncd.project import Project
+
+
+def run_installer(
+    project: Project, env: EnvSide, file: FileSide | None, plan: Plan, setting: str
+) -> None:
+    installer = choose_installer(setting)
+    cwd = project.requirements.parent
+    if plan.install:
+        options = file.install_options() if file is not None else []
+        args = [arg for wanted in plan.install for arg in wanted.args]
+        install(installer, env.venv, [*options, *args], cwd)
+    if plan.uninstall:
+        uninstall(installer, env.venv, plan.uninstall)
+
+
+def missing_venv(
+    project: Project, file: FileSide | None, request: SyncRequest
+) -> tuple[Plan, str, EnvSide | None]:
+    """Create the venv a project lacks and fill it from the file (`create_venv`)."""
+    settings = project.settings
+    if file is None or not settings.create_venv or settings.mode == "freeze":
+        raise ProjectError(
+            f"{project.path}: no virtual environment"
+            + ("" if file is None else " (create_venv is off)"),
+            hint=f"create one: python3 -m venv {project.venv_root}",
+        )
+    plan = Plan("act", install=file.wanted)
+    summary = f"created {project.venv_root.name} with {settings.python}; " + install_summary(
+        plan, project.requirements.name
+    )
+    if request.dry_run:
+        return plan, summary, None
+    venv = create_venv(project.venv_root, settings.python)
+    installer = choose_installer(request.installer)
+    install(installer, venv, ["-r", str(project.requirements)], project.requirements.parent)
+    return plan, summary, read_env(venv)

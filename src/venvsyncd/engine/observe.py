@@ -1,0 +1,106 @@
+"""Read both sides of a project as they are now: the venv's dists and the requirements file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.env.venvs import Venv, marker_environment
+from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.file import RequirementsFile, load_requirements, parse_requirements
+from venvsyncd.requirements.wanted import Wanted, wanted_from
+
+
+@dataclass(frozen=True)
+class EnvSide:
+    venv: Venv
+    frozen: tuple[FrozenDist, ...]
+    installed: dict[str, FrozenDist]
+    marker_env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class FileSide:
+    top: RequirementsFile
+    includes: tuple[RequirementsFile, ...]
+    data: bytes  # the top file's bytes as read
+    texts: dict[str, str]  # path -> text, for the top file and every include
+    wanted: tuple[Wanted, ...]
+
+    def install_options(self) -> list[str]:
+        """The files' own pip options, and their constraint files as `-c PATH`."""
+        argv = self.top.options()
+        for include in self.includes:
+            argv += ["-c", str(include.source)] if include.constraint else include.options()
+        return argv
+
+    @property
+    def blank(self) -> bool:
+        """Is the top file empty, or whitespace only?"""
+        return not self.data.decode("utf-8", "replace").lstrip("\ufeff").strip()
+
+    def bytes_of(self, path: Path) -> bytes | None:
+        """The bytes read of `path`, the top file or an include (None: not one of them)."""
+        return next((r.to_bytes() for r in (self.top, *self.includes) if r.source == path), None)
+
+
+def _file_side(top: RequirementsFile, includes: tuple[RequirementsFile, ...]) -> FileSide:
+    wanted = list(wanted_from(top))
+    for include in includes:
+        if not include.constraint:
+            wanted += wanted_from(include)
+    texts = {str(r.source): r.to_bytes().decode("utf-8") for r in (top, *includes)}
+    return FileSide(top, includes, top.to_bytes(), texts, tuple(wanted))
+
+
+def with_files(file: FileSide, written: Mapping[Path, bytes]) -> FileSide:
+    """The same files, with those venvsyncd just wrote holding the bytes it wrote."""
+
+    def now(req: RequirementsFile) -> RequirementsFile:
+        data = written.get(req.source)
+        if data is None:
+            return req
+        return replace(parse_requirements(data, req.source), constraint=req.constraint)
+
+    return _file_side(now(file.top), tuple(now(i) for i in file.includes))
+
+
+def read_env(venv: Venv) -> EnvSide:
+    from venvsyncd.env.freeze import freeze, installed
+
+    every = installed(venv)
+    frozen = freeze(venv, every)
+    return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv))
+
+
+def read_file(path: Path) -> FileSide | None:
+    """The file and its includes; None when it does not exist. Unparsable lines are errors."""
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise ProjectError(
+            f"{path} is not a file", hint="replace it with a requirements file or remove it"
+        )
+    top, includes = load_requirements(path)
+    for req in (top, *includes):
+        problems = req.problems()
+        if problems:
+            lineno, message = problems[0]
+            raise ProjectError(
+                f"{req.source} line {lineno}: {message}",
+                hint="fix that line; venvsyncd acts only on files pip can read",
+            )
+    return _file_side(top, tuple(includes))
+
+
+def requires_map(
+    venv: Venv, marker_env: Mapping[str, str], wanted: Iterable[Wanted] = ()
+) -> dict[str, tuple[str, ...]]:
+    """Installed name -> canonical names of what it requires in this venv, with the extras
+    the file's lines ask for (`wanted`) and those installed packages ask of each other."""
+    from venvsyncd.env.deps import read_dependencies
+
+    extras = {w.name: w.extras for w in wanted if w.name is not None and w.extras}
+    return read_dependencies(venv, marker_env).requires_map(extras)

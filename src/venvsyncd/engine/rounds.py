@@ -1,0 +1,262 @@
+"""One round of a sync: read both sides, decide, and take one step (see `sync.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+from venvsyncd.engine.explain import agreed_env, explained, owed_by
+from venvsyncd.engine.installing import missing_venv, run_installer
+from venvsyncd.engine.observe import (
+    EnvSide,
+    FileSide,
+    read_env,
+    read_file,
+    requires_map,
+    with_files,
+)
+from venvsyncd.engine.outcome import Outcome, Step, SyncRequest, digests
+from venvsyncd.engine.plan import Inputs, Plan, decide, file_delta
+from venvsyncd.engine.report import install_summary
+from venvsyncd.engine.snapshot import (
+    Snapshot,
+    StateProblem,
+    utc_now,
+    venv_identity,
+)
+from venvsyncd.engine.store import ProjectStore, refuse_read_only
+from venvsyncd.engine.writeback import planned_writes
+from venvsyncd.env.busy import venv_mark
+from venvsyncd.errors import ProjectError
+from venvsyncd.project import Project
+
+
+class Sides(NamedTuple):
+    """What a round read: the project, its store, both sides and the snapshot."""
+
+    project: Project
+    store: ProjectStore
+    env: EnvSide
+    file: FileSide | None
+    snapshot: Snapshot | None
+    request: SyncRequest
+
+
+def one_round(project: Project, store: ProjectStore, request: SyncRequest) -> Step:
+    file = read_file(project.requirements)
+    if not project.venv_exists():
+        return _fill_new_venv(project, store, file, request)
+    venv = project.load_venv()
+    mark = venv_mark(venv)  # before the read: a change after it must not pass for an echo
+    env = read_env(venv)
+    snapshot, warnings = _load_snapshot(store, file, request.dry_run)
+    if snapshot is not None and snapshot.venv_id not in ("", venv_identity(project.venv_root)):
+        warnings += ("the venv was made anew since the last sync: its earlier state is forgotten",)
+        snapshot = None
+    sides = Sides(project, store, env, file, snapshot, request)
+    plan = decide(_inputs(sides))
+    if plan.state != "act" or request.dry_run:
+        return Step(_settled(sides, plan), warnings=warnings, venv_mark=mark)
+    step = _install(sides, plan) if plan.touches_env else _write(sides, plan)
+    return step._replace(warnings=warnings + step.warnings, venv_mark=mark)
+
+
+def _load_snapshot(
+    store: ProjectStore, file: FileSide | None, dry: bool
+) -> tuple[Snapshot | None, tuple[str, ...]]:
+    pending = store.settle_pending(None if file is None else file.texts, dry)
+    if pending is not None:
+        return pending, ("the last sync was stopped after it rewrote the file: completed",)
+    try:
+        return store.snapshot(), ()
+    except StateProblem as exc:
+        return None, (f"{exc}; it will be rebuilt",)
+
+
+def _inputs(sides: Sides) -> Inputs:
+    env, file, snap, request = sides.env, sides.file, sides.snapshot, sides.request
+    removes = (
+        file is not None and snap is not None and bool(file_delta(snap.wanted, file.wanted)[1])
+    )
+    return Inputs(
+        frozen=env.frozen,
+        installed=env.installed,
+        wanted=None if file is None else file.wanted,
+        snapshot_frozen=None if snap is None else snap.installed,
+        snapshot_wanted=() if snap is None else snap.wanted,
+        requires=requires_map(env.venv, env.marker_env, file.wanted if file else ())
+        if snap is None or removes
+        else {},
+        marker_env=env.marker_env,
+        mode=sides.project.settings.mode,
+        initial=sides.project.settings.initial,
+        force=request.force,
+        allow=request.allow,
+        file_blank=file is not None and file.blank,
+    )
+
+
+def _settled(sides: Sides, plan: Plan) -> Outcome:
+    """A round that takes no step: nothing to do, a state for the user, or a dry run."""
+    project, env, file = sides.project, sides.env, sides.file
+    dry = sides.request.dry_run
+    if not dry and plan.state == "in-sync":
+        _remember(sides, env, file)
+    if not dry and plan.state == "held":
+        _keep_for_undo(sides, "the version before the change venvsyncd held")
+    summary = install_summary(plan, project.requirements.name) if dry else ""
+    return Outcome(
+        plan.state,
+        plan,
+        summary,
+        plan.message,
+        packages=len(env.frozen),
+        broken=() if dry else _broken(env),
+        digests=digests(file),
+    )
+
+
+def _install(sides: Sides, plan: Plan) -> Step:
+    """Run the installer for the plan, then record the env as far as the install explains it."""
+    project, env, file, snap = sides.project, sides.env, sides.file, sides.snapshot
+    if plan.touches_file and project.settings.mode != "install":
+        refuse_read_only(project.requirements)  # before anything is installed
+    if not _unchanged(file, project.requirements):
+        return Step(None, warnings=("the file changed while the sync planned: planned again",))
+    if plan.uninstall:
+        _keep_for_undo(
+            sides, "the version before a change that uninstalled " + ", ".join(plan.uninstall)
+        )
+    venv_id = venv_identity(project.venv_root)
+    run_installer(project, env, file, plan, sides.request.installer)
+    after = read_env(env.venv)
+    _still_there(project, venv_id)
+    requires = requires_map(after.venv, after.marker_env, file.wanted if file else ())
+    explains = explained(plan.install, plan.uninstall, after.installed, requires)
+    owed = owed_by(plan.edit, {d.name: d for d in snap.installed} if snap is not None else {})
+    if project.settings.style == "pip" and project.settings.mode != "install":
+        before = {d.name: d for d in env.frozen}
+        owed.update({n: before.get(n) for n in explains if n not in owed})
+    agreed = agreed_env(env.frozen, after.frozen, explains, owed)
+    texts = {} if file is None else file.texts
+    wanted = () if file is None else file.wanted
+    sides.store.save(Snapshot(texts, wanted, agreed, utc_now(), venv_id))
+    return Step(None, install_summary(plan, project.requirements.name))
+
+
+def _write(sides: Sides, plan: Plan) -> Step:
+    """Write the env's changes into the file(s), each a compare-and-swap of what was read."""
+    project, store, env, file = sides.project, sides.store, sides.env, sides.file
+    writes = planned_writes(project, env, file, plan)
+    if writes.outside is not None:
+        return Step(_final(sides, "drift", plan, file, writes.outside))
+    if not writes.files:
+        _remember(sides, env, file)
+        return Step(
+            _final(sides, "in-sync", plan, file), install_summary(plan, project.requirements.name)
+        )
+    for path in writes.files:
+        refuse_read_only(path)
+    written = None if file is None else with_files(file, writes.files)
+    if written is not None:  # announced first, in case this process dies half way
+        store.save_pending(_snapshot_of(sides, env, written))
+    for path, data in writes.files.items():
+        expected = None if file is None else file.bytes_of(path)
+        result = store.write(path, data, writes.summary, expected)
+        if not result.written:
+            store.drop_pending()
+            if result.found == expected:  # unchanged, but a program holds it open to write
+                why = f"waiting: a program has {path.name} open for writing"
+                return Step(Outcome("pending", plan, message=why, retry=True))
+            return Step(None, warnings=(_raced(path, len(result.displaced)),))
+    now = read_file(project.requirements) if written is None else written
+    _remember(sides, env, now)
+    return Step(_final(sides, "in-sync", plan, now), writes.summary)
+
+
+def _raced(path: Path, displaced: int) -> str:
+    kept = f"; {displaced} racing saves are kept in `venvsyncd history`" if displaced else ""
+    return (
+        f"{path} was saved while venvsyncd wrote it: the save is kept, and the sync "
+        f"planned again from it{kept}"
+    )
+
+
+def _final(
+    sides: Sides, state: str, plan: Plan, file: FileSide | None, message: str | None = None
+) -> Outcome:
+    env = sides.env
+    return Outcome(
+        state,
+        plan,
+        message=message,
+        packages=len(env.frozen),
+        broken=_broken(env),
+    )
+
+
+def _unchanged(file: FileSide | None, requirements: Path) -> bool:
+    """Do the files still hold what the round read (re-read right before acting)?"""
+    if file is None:
+        return not requirements.exists()
+    try:
+        return all(Path(p).read_bytes() == text.encode("utf-8") for p, text in file.texts.items())
+    except OSError:
+        return False
+
+
+def _keep_for_undo(sides: Sides, why: str) -> None:
+    """Keep the file as the snapshot knew it in the journal, so that `undo` brings it back."""
+    project, snap, file = sides.project, sides.snapshot, sides.file
+    key = str(project.requirements)
+    previous = None if snap is None else snap.files.get(key)
+    if previous is None or (file is not None and previous == file.texts.get(key)):
+        return
+    sides.store.keep(project.requirements, previous.encode("utf-8"), why)
+
+
+def _still_there(project: Project, venv_id: str) -> None:
+    """The venv the installer ran on is still there: a venv deleted (or made anew) under it
+    must not be written into the file as if its packages had been uninstalled."""
+    if venv_identity(project.venv_root) == venv_id and project.venv_exists():
+        return
+    raise ProjectError(
+        f"{project.venv_root} was deleted or replaced while venvsyncd installed into it; "
+        f"{project.requirements.name} was not touched",
+        hint="make the venv again and venvsyncd fills it from the file",
+    )
+
+
+def _fill_new_venv(
+    project: Project, store: ProjectStore, file: FileSide | None, request: SyncRequest
+) -> Step:
+    plan, summary, env = missing_venv(project, file, request)
+    if env is None:
+        return Step(Outcome("act", plan, summary))
+    sides = Sides(project, store, env, file, None, request)
+    _remember(sides, env, file)
+    return Step(_final(sides, "in-sync", plan, file), summary)
+
+
+def _snapshot_of(sides: Sides, env: EnvSide, file: FileSide | None) -> Snapshot:
+    texts = {} if file is None else file.texts
+    wanted = () if file is None else file.wanted
+    return Snapshot(texts, wanted, env.frozen, utc_now(), venv_identity(sides.project.venv_root))
+
+
+def _remember(sides: Sides, env: EnvSide, file: FileSide | None) -> None:
+    fresh = _snapshot_of(sides, env, file)
+    snap = sides.snapshot
+    if snap is not None and (snap.files, snap.installed, snap.venv_id) == (
+        fresh.files,
+        fresh.installed,
+        fresh.venv_id,
+    ):
+        return
+    sides.store.save(fresh)
+
+
+def _broken(env: EnvSide) -> tuple[str, ...]:
+    from venvsyncd.env.deps import read_dependencies
+
+    return read_dependencies(env.venv, env.marker_env).broken()

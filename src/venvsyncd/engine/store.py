@@ -1,0 +1,120 @@
+"""Everything venvsyncd keeps about one project, and the one way it writes the project's files.
+
+A `ProjectStore` owns the project's folder in the state dir (`<state>/projects/<name>-<hash>/`):
+the lock that lets one venvsyncd at a time act on the project (a CLI `sync` and the daemon's
+worker), the snapshot and the pending snapshot (`snapshot.py`), the journal of replaced
+versions (`journal.py`), and the guarded write of the requirements files.
+
+A write is journaled first, then made by a compare-and-swap (`system/swap.py`): only if the
+file still holds the bytes the sync read. A save that landed in between stays in the file (the
+journal entry made for the write is withdrawn), and what a racing writer put there that could
+not be put back goes to the journal. A file the user made read-only is not replaced; the temp
+files a killed writer left behind are swept away by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from venvsyncd.engine import journal
+from venvsyncd.engine.snapshot import (
+    PENDING,
+    SNAPSHOT,
+    Snapshot,
+    load_snapshot,
+    project_state_dir,
+    save_snapshot,
+    settle_pending,
+)
+from venvsyncd.errors import ProjectError
+from venvsyncd.system.files import remove_stale_temps
+from venvsyncd.system.locks import holding
+from venvsyncd.system.swap import SwapResult, compare_and_swap
+
+RACED = "a save that raced with venvsyncd's write; `venvsyncd undo` puts it back"
+
+
+class ProjectStore:
+    def __init__(self, state_dir: Path, project: Path, history: int = journal.DEFAULT_KEEP):
+        self.folder = project_state_dir(state_dir, project)
+        self.project = project
+        self.history = history  # versions of each file the journal keeps
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the project: one venvsyncd at a time acts on it."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with holding(self.folder / "lock"):
+            yield
+
+    # ---- snapshots -----------------------------------------------------------------------
+    def snapshot(self) -> Snapshot | None:
+        """The last agreement of file and env; `StateProblem` when it is unusable."""
+        return load_snapshot(self.folder)
+
+    def save(self, snapshot: Snapshot) -> None:
+        save_snapshot(self.folder, self.project, snapshot)
+
+    def save_pending(self, snapshot: Snapshot) -> None:
+        """Announce the snapshot a write is about to make true (see `snapshot.py`)."""
+        save_snapshot(self.folder, self.project, snapshot, PENDING)
+
+    def drop_pending(self) -> None:
+        (self.folder / PENDING).unlink(missing_ok=True)
+
+    def settle_pending(self, texts: dict[str, str] | None, dry: bool) -> Snapshot | None:
+        return settle_pending(self.folder, texts, dry)
+
+    # ---- the journal ---------------------------------------------------------------------
+    def versions(self) -> list[journal.JournalEntry]:
+        """The versions kept, oldest first."""
+        return journal.entries(self.folder)
+
+    def keep(self, file: Path, content: bytes, why: str) -> None:
+        """Keep `content` of `file` in the journal, unless the newest entry already holds it."""
+        newest = self.versions()[-1:]
+        if newest and newest[0].content.read_bytes() == content:
+            return
+        journal.record(self.folder, file, content, why, self.history)
+
+    # ---- writes --------------------------------------------------------------------------
+    def write(self, path: Path, data: bytes, summary: str, expected: bytes | None) -> SwapResult:
+        """Keep `expected` (the content read) in the journal, then make the file hold `data` if
+        it still holds `expected` (None: if it does not exist). Not written: the result says
+        what the file holds instead; nothing the user saved is lost."""
+        refuse_read_only(path)
+        folder, keep = self.folder, self.history
+        entry = None if expected is None else journal.record(folder, path, expected, summary, keep)
+        result = compare_and_swap(path, data, expected)
+        if not result.written:
+            if entry is not None:
+                journal.withdraw(entry)
+            for content in result.displaced:
+                journal.record(folder, path, content, RACED, keep)
+        return result
+
+    def sweep(self, requirements: Path) -> None:
+        """Remove the temp files of writes that were killed half way (ours only, by name)."""
+        target = requirements.resolve() if requirements.is_symlink() else requirements
+        for path in (target, self.folder / SNAPSHOT):
+            remove_stale_temps(path)
+
+
+def refuse_read_only(path: Path) -> None:
+    """A `ProjectError` when the user made `path` read-only (no write bit, or not ours to
+    write): its content is theirs to change, as an editor asks before writing over it."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o222 and os.access(path, os.W_OK):
+        return
+    raise ProjectError(
+        f"{path} is read-only (mode {mode:04o}), so venvsyncd did not rewrite it",
+        hint=f"make it writable (chmod u+w {path}) and venvsyncd catches up, "
+        'or set mode = "install" for this project so it only installs',
+    )

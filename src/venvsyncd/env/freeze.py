@@ -1,0 +1,305 @@
+"""What `pip freeze` prints for a venv, computed in-process from the files on disk.
+
+Mirrors pip 26.3 running in the venv's interpreter (pip's `operations/freeze.py`), without running it:
+the path entries come from `sitepath`; in each, distributions are found as
+`importlib.metadata` lists them (`.dist-info`/`.egg-info` folders and files, `EGG-INFO` in a
+`*.egg` folder, in directory order grouped by name), then `*.egg-link` targets, first per
+canonical name winning; the canonical name and version come from a `.dist-info` folder's
+name, the printed name from METADATA `Name:`. Lines for URL and editable installs are in
+`freeze_urls`. Not covered: zip files on the path, and the current directory that
+`python -m pip` adds in front of `sys.path`.
+"""
+
+# pip and site.py compute with path strings (abspath without following symlinks, normcase,
+# string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
+# ruff: noqa: PTH118, PTH119, PTH120, PTH122, PTH208
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.env.freeze_urls import (
+    DirectUrl,
+    direct_reference,
+    editable_lines,
+    parse_direct_url,
+    url_to_path,
+)
+from venvsyncd.env.sitepath import python_version, venv_sys_path
+from venvsyncd.env.venvs import Venv
+
+ALWAYS_SKIPPED = frozenset({"python", "wsgiref", "argparse", "pip"})
+SKIPPED_BEFORE_3_12 = frozenset({"setuptools", "distribute", "wheel"})
+_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_NORMAL_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
+_SEPARATORS = re.compile(r"[-_.]+")
+_HEADER_LINE = re.compile(r"[\x21-\x39\x3b-\x7e]*:|[\t ]|From ")
+_WANTED = ("name", "version")
+_HEAD_BYTES = 8192
+
+
+def installed(venv: Venv) -> tuple[FrozenDist, ...]:
+    """Every distribution pip finds for the venv, first per canonical name, in finding order.
+
+    Includes pip, setuptools and wheel. `FrozenDist.name` is pip's `canonical_name` (from the
+    `.dist-info` folder's name); `url` is the direct URL, or for an editable the `-e` target
+    as a URL (`git+...`, or the project folder's `file:` URL).
+    """
+    site = venv_sys_path(venv)
+    listings = [(entry, _listdir(entry)) for entry in site.entries]
+    links = _EggLinks(site.entries, listings)
+    return tuple(_frozen(info, links) for info in _discover(listings))
+
+
+def freeze(venv: Venv, dists: Sequence[FrozenDist] | None = None) -> tuple[FrozenDist, ...]:
+    """What `pip freeze` lists: pip's skip set for the venv's Python, sorted as pip sorts.
+
+    `dists` is `installed(venv)` when the caller has it already (one scan, not two).
+    """
+    version = python_version(venv)
+    skip = ALWAYS_SKIPPED
+    if version is not None and version < (3, 12):
+        skip = skip | SKIPPED_BEFORE_3_12
+    by_name: dict[str, FrozenDist] = {}
+    for dist in installed(venv) if dists is None else dists:
+        by_name[canonicalize(dist.raw_name)] = dist  # a later dist replaces an earlier one
+    ordered = sorted(by_name.items(), key=lambda item: item[1].raw_name.lower())
+    return tuple(dist for name, dist in ordered if name not in skip)
+
+
+def freeze_text(venv: Venv) -> str:
+    """The bytes `<venv python> -m pip freeze` writes to stdout, as text."""
+    return "".join(line + "\n" for dist in freeze(venv) for line in dist.lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def canonicalize(name: str) -> str:
+    """PEP 503 normalisation (`packaging.utils.canonicalize_name`)."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def normalized_version(text: str) -> str | None:
+    """The PEP 440 normal form of `text` (`01.02.0` -> `1.2.0`), None when it is invalid."""
+    if _NORMAL_VERSION.fullmatch(text):
+        return text
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        return None
+
+
+class _Info(NamedTuple):
+    """A metadata folder or file found on the path, named as pip names it."""
+
+    path: str
+    canonical: str
+    dir_version: str | None  # from `name-version.dist-info`
+    headers: dict[str, str] | None  # METADATA headers, when naming needed them already
+
+
+def _listdir(folder: str) -> list[str] | None:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return None
+
+
+def _discover(listings: list[tuple[str, list[str] | None]]) -> Iterator[_Info]:
+    """pip's `_DistributionFinder` over the path entries, then `iter_all_distributions`'s
+    name filter (which drops the `~`-prefixed stash folders)."""
+    found: set[str] = set()
+    for location, names in listings:
+        yield from _find(location, names, found)
+        yield from _find_egg_linked(location, names, found)
+
+
+def _find(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
+    for path in _info_paths(location, names or ()):
+        info = _info(path)
+        if info is None or info.canonical in found:
+            continue
+        found.add(info.canonical)
+        if _VALID_NAME.match(info.canonical):
+            yield info
+
+
+def _info_paths(location: str, names: list[str] | tuple[()]) -> list[str]:
+    """The metadata paths in a folder in `importlib.metadata`'s order (its `Lookup`)."""
+    infos: dict[str, list[str]] = {}
+    eggs: list[str] = []
+    base_is_egg = os.path.basename(location).lower().endswith(".egg")
+    for child in names:
+        low = child.lower()
+        if low.endswith((".dist-info", ".egg-info")):
+            key = _lookup_key(low.rpartition(".")[0].partition("-")[0])
+            infos.setdefault(key, []).append(os.path.join(location, child))
+        elif base_is_egg and low == "egg-info":
+            eggs.append(os.path.join(location, child))
+    return [path for group in infos.values() for path in group] + eggs
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup_key(name: str) -> str:
+    return _SEPARATORS.sub("_", name).lower()
+
+
+def _info(path: str) -> _Info | None:
+    """Name the metadata at `path` as pip >= 24.2 does; None when it has no name at all."""
+    stem, suffix = os.path.splitext(os.path.basename(path))
+    dir_name, dir_version = "", None
+    if suffix == ".dist-info":
+        name, sep, version = stem.partition("-")
+        if sep:
+            dir_name, dir_version = name, version
+    elif suffix == ".egg-info":
+        dir_name = stem.split("-", 1)[0]
+    if dir_name:
+        return _Info(path, canonicalize(dir_name), dir_version, None)
+    headers = read_headers(path)
+    if "name" not in headers:
+        return None  # pip: "Skipping ... due to invalid metadata entry 'name'"
+    return _Info(path, canonicalize(headers["name"]), dir_version, headers)
+
+
+def _find_egg_linked(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
+    """Distributions in the folders that `*.egg-link` files in `location` name."""
+    for child in names or ():
+        if not child.endswith(".egg-link") or child == ".egg-link":
+            continue
+        target = _egg_link_target(os.path.join(location, child))
+        if target:
+            linked = str(Path(location, target))
+            yield from _find(linked, _listdir(linked), found)
+
+
+def _egg_link_target(path: str) -> str:
+    """The first non-empty line of an `.egg-link` file."""
+    try:
+        with open(path, encoding="locale", errors="replace") as link:
+            return next((line.strip() for line in link if line.strip()), "")
+    except OSError:
+        return ""
+
+
+class _EggLinks:
+    """pip's `egg_link_path_from_sys_path`: is there an `.egg-link` for a name on the path?"""
+
+    def __init__(self, entries: tuple[str, ...], listings: list[tuple[str, list[str] | None]]):
+        self.entries = entries
+        self.any = any(
+            name.lower().endswith(".egg-link") for _, names in listings for name in names or ()
+        )
+
+    def __contains__(self, raw_name: str) -> bool:
+        if not self.any:
+            return False
+        candidates = (re.sub("[^A-Za-z0-9.]+", "-", raw_name) + ".egg-link", raw_name + ".egg-link")
+        return any(Path(e, c).is_file() for e in self.entries for c in candidates)
+
+
+def read_headers(path: str) -> dict[str, str]:
+    """METADATA's first `Name` and `Version` values (lower-cased keys), as `email` parses them.
+
+    Reads `METADATA`, else `PKG-INFO`, else `path` itself (an `.egg-info` file), the first that
+    is not empty, as `importlib.metadata` does; only the head of the file when that holds both.
+    """
+    for candidate in (os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO"), path):
+        try:
+            with open(candidate, "rb") as meta:
+                head = meta.read(_HEAD_BYTES)
+                if not head:
+                    continue
+                complete = len(head) < _HEAD_BYTES
+                headers, final = _parse_headers(_lines(head, complete))
+                if not (complete or final):
+                    headers, _ = _parse_headers(_lines(head + meta.read(), True))
+                return headers
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            continue
+    return {}
+
+
+def _lines(data: bytes, complete: bool) -> list[str]:
+    """Lines of `data` with universal newlines; without a cut-off last line unless `complete`."""
+    if not complete:
+        data = data[: max(data.rfind(b"\n"), data.rfind(b"\r")) + 1]
+    lines = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines if complete else lines[:-1]
+
+
+def _parse_headers(lines: list[str]) -> tuple[dict[str, str], bool]:
+    """The wanted headers' first values as `email.feedparser` reads them, and whether that
+    is final (the header block ended, or all wanted headers were seen)."""
+    found: dict[str, str] = {}
+    name, value = "", list[str]()
+    for line in lines:
+        if not line or not _HEADER_LINE.match(line):
+            _keep(found, name, value)
+            return found, True
+        if line[0] in " \t":
+            if name:
+                value.append(line)
+            continue
+        _keep(found, name, value)
+        if len(found) == len(_WANTED):
+            return found, True
+        name, value = "", []
+        colon = line.find(":")
+        if colon > 0 and not line.startswith("From "):
+            name, value = line[:colon], [line[colon + 1 :].lstrip(" \t")]
+    _keep(found, name, value)
+    return found, False
+
+
+def _keep(found: dict[str, str], name: str, value: list[str]) -> None:
+    key = name.lower()
+    if key in _WANTED and key not in found:
+        found[key] = "\n".join(value).rstrip("\r\n")
+
+
+def _read_direct_url(info_path: str) -> DirectUrl | None:
+    try:
+        with open(os.path.join(info_path, "direct_url.json"), "rb") as data:
+            text = data.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return parse_direct_url(text)
+
+
+def _frozen(info: _Info, links: _EggLinks) -> FrozenDist:
+    """The dist's freeze lines, as `FrozenRequirement.from_dist` and `__str__` make them."""
+    headers = info.headers if info.headers is not None else read_headers(info.path)
+    raw_name = headers.get("name", info.canonical)
+    raw_version = headers.get("version")
+    version_text = info.dir_version or raw_version
+    version = None if version_text is None else normalized_version(version_text)
+    display = f"{raw_name}=={version}" if version is not None else f"{raw_name}==={raw_version}"
+    direct = _read_direct_url(info.path)
+    if direct is not None:
+        project = url_to_path(direct.url) if direct.kind == "dir" and direct.editable else ""
+    else:
+        project = os.path.dirname(info.path) if raw_name in links else ""
+    url: str | None = None
+    comments: tuple[str, ...] = ()
+    if project:
+        editable = editable_lines(project, raw_name, display)
+        comments, requirement, url = editable.comments, f"-e {editable.requirement}", editable.url
+    elif direct is not None:
+        url = direct_reference(direct)
+        requirement = f"{raw_name} @ {url}"
+    else:
+        requirement = display
+    text = "\n".join([*comments, requirement]).rstrip()
+    shown_version = version if version is not None else (raw_version or "")
+    return FrozenDist(
+        info.canonical, raw_name, shown_version, tuple(text.split("\n")), bool(project), url
+    )

@@ -1,0 +1,275 @@
+"""The edits venvsyncd makes to a requirements file after the venv changed. Pure: no I/O.
+
+`apply_preserve` changes only the lines that must change and keeps every other byte;
+`apply_pip_style` makes the file the freeze. `render_change` is the one-line log summary.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.file import LineKind, ReqLine, RequirementsFile, parse_requirements
+from venvsyncd.requirements.line import COMMENT_RE, split_ending
+
+__all__ = ["EnvDelta", "apply_pip_style", "apply_preserve", "render_change"]
+
+# The name and extras as written at the start of a requirement line.
+_HEAD_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?")
+# Where a specifier written after the name ends: marker, continuation, comment or option.
+_SPEC_END_RE = re.compile(r";|\\|\s#|\s-")
+_SPACED_OPERATOR_RE = re.compile(r"(?:~=|===?|!=|<=|>=|<|>)\s+\S")
+
+
+@dataclass(frozen=True)
+class EnvDelta:
+    """How the venv moved since the snapshot.
+
+    `previous` optionally holds the snapshot's dists for `changed` ones (for `render_change`).
+    """
+
+    added: tuple[FrozenDist, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[FrozenDist, ...] = ()
+    previous: tuple[FrozenDist, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+class _Slot(NamedTuple):
+    """Text of the edited file, with the canonical name its requirement line holds, if any."""
+
+    raw: str
+    name: str | None
+
+
+class _Plan(NamedTuple):
+    file: RequirementsFile
+    wanted: dict[str, FrozenDist]  # added and changed dists, by canonical name
+    removed: frozenset[str]
+    marker_env: dict[str, str] | None
+
+
+def apply_preserve(
+    req: RequirementsFile, delta: EnvDelta, marker_env: dict[str, str] | None
+) -> RequirementsFile:
+    """`req` edited for `delta`, changing only the lines that must change.
+
+    `marker_env` is the venv's marker environment (None: this interpreter's); lines whose
+    marker is false there are never touched.
+    """
+    if delta.empty:
+        return req
+    if req.has_hashes():
+        raise ProjectError(
+            f"{req.source} has --hash options; venvsyncd cannot rewrite it losslessly",
+            hint="run `venvsyncd sync --from file` to make the venv follow the file, or "
+            "regenerate the file and its hashes with `pip-compile --generate-hashes`",
+        )
+    wanted = {dist.name: dist for dist in (*delta.added, *delta.changed)}
+    plan = _Plan(req, wanted, frozenset(delta.removed), marker_env)
+    slots = [slot for line in req.lines for slot in _edit_line(plan, line)]
+    new = sorted((d for d in delta.added if not _named(plan, d)), key=lambda d: d.name)
+    slots = _insert(slots, new, req)
+    data = "".join(slot.raw for slot in slots).encode("utf-8")
+    edited = parse_requirements(codecs.BOM_UTF8 + data if req.bom else data, req.source)
+    return replace(edited, constraint=req.constraint)
+
+
+def _edit_line(plan: _Plan, line: ReqLine) -> list[_Slot]:
+    kept = [_Slot(line.raw, line.name)]
+    if line.kind is not LineKind.REQUIREMENT or not line.applies(plan.marker_env):
+        return kept
+    if line.name is not None and line.name in plan.removed:
+        return _removed(line)
+    dist = _dist_for(plan, line)
+    if dist is None:
+        return kept
+    return [_Slot(_moved(plan.file, line, dist), line.name)]
+
+
+def _dist_for(plan: _Plan, line: ReqLine) -> FrozenDist | None:
+    """The added or changed dist this line stands for: by name, else by where it installs from."""
+    if line.name is not None:
+        return plan.wanted.get(line.name)
+    location = plan.file.location(line)
+    return next((d for d in plan.wanted.values() if d.url and _bare(d.url) == location), None)
+
+
+def _named(plan: _Plan, dist: FrozenDist) -> bool:
+    """Does a requirement line that applies here already stand for `dist`?"""
+    for line in plan.file.requirements():
+        found = _dist_for(plan, line) if line.applies(plan.marker_env) else None
+        if found is not None and found.name == dist.name:
+            return True
+    return False
+
+
+def _bare(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _removed(line: ReqLine) -> list[_Slot]:
+    """What stays of an uninstalled package's line: a comment line that ended its continuation."""
+    physical = line.physical
+    last = split_ending(physical[-1])[0]
+    if len(physical) > 1 and COMMENT_RE.match(last):
+        return [_Slot(physical[-1], None)]
+    return []
+
+
+def _moved(file: RequirementsFile, line: ReqLine, dist: FrozenDist) -> str:
+    """The line's new text for `dist` (the line itself when it still describes `dist`)."""
+    if line.url is not None:
+        if line.editable == dist.editable and dist.url and _bare(dist.url) == file.location(line):
+            return line.raw
+        return _freeze_text(line, dist, file.newline)
+    if _satisfied(line.specifier, dist.version):
+        return line.raw
+    if dist.url is not None or dist.editable:
+        return _freeze_text(line, dist, file.newline)
+    return _repinned(line, dist.version)
+
+
+def _satisfied(specifier: SpecifierSet, version: str) -> bool:
+    """pip's test (see `wanted.satisfied`); a non-PEP 440 version only meets `===` itself."""
+    try:
+        return specifier.contains(version, prereleases=True)
+    except InvalidVersion:
+        return any(s.operator == "===" and s.version == version for s in specifier)
+
+
+def _freeze_text(line: ReqLine, dist: FrozenDist, newline: str) -> str:
+    """The dist's freeze lines in place of `line`, keeping its inline comment and last ending."""
+    ending = split_ending(line.physical[-1])[1]
+    *first, last = dist.lines or (f"{dist.raw_name}=={dist.version}",)
+    return "".join(text + newline for text in first) + last + _comment_tail(line) + ending
+
+
+def _comment_tail(line: ReqLine) -> str:
+    """The inline comment with the whitespace before it, as written (or "")."""
+    for physical in line.physical:
+        match = COMMENT_RE.search(split_ending(physical)[0])
+        if match and match.start() > 0:
+            return match.group(0)
+    return ""
+
+
+def _repinned(line: ReqLine, version: str) -> str:
+    """`line` with its specifier moved to `version`; every other character kept."""
+    first, *rest = line.physical
+    content, ending = split_ending(first)
+    span = _specifier_span(content, line.specifier)
+    if span is None:
+        return _rebuilt(line, version)
+    start, end = span
+    moved = _new_specifier(content[start:end], line.specifier, version)
+    return content[:start] + moved + content[end:] + ending + "".join(rest)
+
+
+def _specifier_span(content: str, specifier: SpecifierSet) -> tuple[int, int] | None:
+    """Where the specifier is written in this physical line, if it is all there."""
+    head = _HEAD_RE.match(content)
+    if head is None:
+        return None
+    stop = _SPEC_END_RE.search(content, head.end())
+    region = content[head.end() : stop.start() if stop else len(content)]
+    written = region.strip()
+    start = head.end() + len(region) - len(region.lstrip())
+    try:
+        same = SpecifierSet(written.removeprefix("(").removesuffix(")")) == specifier
+    except InvalidSpecifier:
+        return None
+    return (start, start + len(written)) if written and same else None
+
+
+def _new_specifier(written: str, specifier: SpecifierSet, version: str) -> str:
+    """`==version` in the style of `written`; a `==x`/`===x` pin only gets its version replaced."""
+    operator = "==" if _is_pep440(version) else "==="
+    pin = next(iter(specifier)) if len(specifier) == 1 and "," not in written else None
+    if pin is not None and pin.operator in ("==", "===") and operator in pin.operator:
+        at = written.rfind(pin.version)
+        if at >= 0:
+            return written[:at] + version + written[at + len(pin.version) :]
+    space = " " if _SPACED_OPERATOR_RE.search(written) else ""
+    moved = f"{operator}{space}{version}"
+    return f"({moved})" if written.startswith("(") and written.endswith(")") else moved
+
+
+def _is_pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _rebuilt(line: ReqLine, version: str) -> str:
+    """A one-line requirement for a line whose specifier spans physical lines."""
+    extras = f"[{','.join(sorted(line.extras))}]" if line.extras else ""
+    operator = "==" if _is_pep440(version) else "==="
+    marker = f" ; {line.marker}" if line.marker is not None else ""
+    options = "".join(
+        f" {flag}" + (f"={shlex.quote(value)}" if value is not None else "")
+        for flag, value in line.options
+    )
+    tail = _comment_tail(line) + split_ending(line.physical[-1])[1]
+    return f"{line.raw_name}{extras}{operator}{version}{marker}{options}{tail}"
+
+
+def _insert(slots: list[_Slot], new: Sequence[FrozenDist], req: RequirementsFile) -> list[_Slot]:
+    """New dists' freeze lines: in sorted position in a sorted file, else at the end."""
+    in_order = req.sorted_requirements() and any(slot.name for slot in slots)
+    for dist in new:
+        text = "".join(line + req.newline for line in dist.lines)
+        index = _sorted_index(slots, dist.name) if in_order else len(slots)
+        if index > 0:
+            slots[index - 1] = _terminated(slots[index - 1], req.newline)
+        slots = [*slots[:index], _Slot(text, dist.name), *slots[index:]]
+    return slots
+
+
+def _sorted_index(slots: list[_Slot], name: str) -> int:
+    """After the last requirement sorting before `name`, else before the first requirement."""
+    named = [i for i, slot in enumerate(slots) if slot.name is not None]
+    before = [i for i in named if (slots[i].name or "") <= name]
+    return before[-1] + 1 if before else named[0]
+
+
+def _terminated(slot: _Slot, newline: str) -> _Slot:
+    """`slot` ending with a line ending, so that a line can follow it."""
+    content, ending = split_ending(slot.raw.splitlines(keepends=True)[-1])
+    if ending:
+        return slot
+    raw = slot.raw + newline
+    if content.endswith("\\") and not COMMENT_RE.match(content):
+        raw += newline  # the file ended inside a continuation: a blank line closes it
+    return slot._replace(raw=raw)
+
+
+def apply_pip_style(freeze: Sequence[FrozenDist]) -> bytes:
+    """The whole file as `pip freeze` would print it (style "pip")."""
+    return "".join(line + "\n" for dist in freeze for line in dist.lines).encode("utf-8")
+
+
+def render_change(delta: EnvDelta) -> str:
+    """One line for logs: `+requests==2.34.2 -urllib3 ~idna 3.6->3.7`."""
+    before = {dist.name: dist.version for dist in delta.previous}
+    parts = [f"+{dist.raw_name}=={dist.version}" for dist in delta.added]
+    parts += [f"-{name}" for name in delta.removed]
+    for dist in delta.changed:
+        old = before.get(dist.name)
+        moved = f"{old}->{dist.version}" if old and old != dist.version else dist.version
+        parts.append(f"~{dist.raw_name} {moved}")
+    return " ".join(parts) or "no change"

@@ -1,0 +1,167 @@
+"""What a requirements file asks for, reduced to what the planner needs, and when it is met.
+
+Pure, and pip's rules: a named requirement is satisfied when the installed version is in its
+specifier (pre-releases allowed); a false marker asks for nothing; URL, VCS and editable
+requirements are pip's to judge, so they are only "satisfied" when the same source is
+installed (pip's `req_install.check_if_exists` and `SpecifierSet.contains(prereleases=True)`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import NamedTuple, TypeGuard
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from venvsyncd.env.dists import FrozenDist
+from venvsyncd.requirements.file import ReqLine, RequirementsFile
+from venvsyncd.requirements.line import is_url
+
+# Never uninstalled by venvsyncd, whatever the file says.
+PROTECTED = frozenset({"pip", "setuptools", "wheel", "venvsyncd"})
+
+
+class Wanted(NamedTuple):
+    """One requirement line of the file (or an included file), as the planner sees it."""
+
+    key: str  # canonical name, or the URL/path text when the line names no package
+    name: str | None  # canonical name
+    args: tuple[str, ...]  # what to hand to the installer for this line
+    specifier: str = ""
+    marker: str | None = None
+    url: str | None = None
+    editable: bool = False
+    extras: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker | None:
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
+
+
+def applies(wanted: Wanted, marker_env: Mapping[str, str]) -> bool:
+    """False when the line's marker is false for the venv (it then asks for nothing)."""
+    if wanted.marker is None:
+        return True
+    marker = _marker(wanted.marker)
+    return True if marker is None else marker.evaluate(dict(marker_env))
+
+
+def _same_url(wanted: Wanted, dist: FrozenDist) -> bool:
+    if dist.url is None or wanted.url is None:
+        return False
+    return dist.url.split("#")[0].rstrip("/") == wanted.url.split("#")[0].rstrip("/")
+
+
+def satisfied(
+    wanted: Wanted, installed: Mapping[str, FrozenDist], marker_env: Mapping[str, str]
+) -> bool:
+    """Would `pip install` of this line change nothing in the venv?"""
+    if not applies(wanted, marker_env):
+        return True
+    if wanted.name is None:
+        return any(_same_url(wanted, dist) for dist in installed.values())
+    dist = installed.get(wanted.name)
+    if dist is None:
+        return False
+    if wanted.url is not None or wanted.editable:
+        return _same_url(wanted, dist) and dist.editable == wanted.editable
+    spec = _specifier(wanted.specifier)
+    return spec is None or spec.contains(dist.version, prereleases=True)
+
+
+def installed_for(wanted: Wanted, installed: Mapping[str, FrozenDist]) -> FrozenDist | None:
+    """The installed distribution a line stands for (by name, else by source URL)."""
+    if wanted.name is not None:
+        return installed.get(wanted.name)
+    return next((d for d in installed.values() if _same_url(wanted, d)), None)
+
+
+def requirement_text(line: ReqLine, url: str | None = None) -> str:
+    """A named line as one PEP 508 string for the installer (options and hashes left out).
+
+    `url` stands in for the line's own URL (an absolute `file:` URL for a relative path).
+    """
+    assert line.raw_name is not None
+    text = line.raw_name + _extras(line)
+    url = url or line.url
+    text += f" @ {url}" if url is not None else str(line.specifier)
+    if line.marker is not None:
+        text += f" ; {line.marker}"
+    return text
+
+
+def _install_args(line: ReqLine, location: str | None) -> tuple[str, ...]:
+    """What the installer is handed for one line (`location` as `RequirementsFile.location`).
+
+    A URL goes whole: its fragment (`#egg=`, `&subdirectory=`, `#sha256=`) is for the
+    installer, though `location` drops it to compare sources. A local path, relative to the
+    requirements file's folder, goes as an absolute path (a `file:` URL after a name).
+    """
+    if line.editable:
+        return ("-e", _local(location, line) if _is_file(location) else _editable_target(line))
+    if line.name is not None:
+        path_line = line.url is not None and not is_url(line.url)
+        return (requirement_text(line, location if path_line and _is_file(location) else None),)
+    url = line.url or line.text
+    if is_url(url) and ("#" in url or not _is_file(url)):
+        return (url,)
+    return (_local(location or url, line),)
+
+
+def wanted_from(req: RequirementsFile) -> list[Wanted]:
+    """The requirement lines of one file (not its includes), as planner values."""
+    found = []
+    for line in req.requirements():
+        location = req.location(line)
+        found.append(
+            Wanted(
+                key=line.name or location or line.text,
+                name=line.name,
+                args=_install_args(line, location),
+                specifier=str(line.specifier),
+                marker=None if line.marker is None else str(line.marker),
+                url=location,
+                editable=line.editable,
+                extras=tuple(sorted(line.extras)),
+            )
+        )
+    return found
+
+
+def _extras(line: ReqLine) -> str:
+    return "[" + ",".join(sorted(line.extras)) + "]" if line.extras else ""
+
+
+def _is_file(text: str | None) -> TypeGuard[str]:
+    return text is not None and text.lower().startswith("file:")
+
+
+def _local(source: str, line: ReqLine) -> str:
+    """A local source (`file:` URL, else a path as written) as a path with the line's extras."""
+    return (_file_path(source) if _is_file(source) else source) + _extras(line)
+
+
+def _editable_target(line: ReqLine) -> str:
+    """A VCS editable's target as the line wrote it (`git+URL#egg=name`, `name @ git+URL`)."""
+    written = next((value for flag, value in line.options if flag == "--editable"), None)
+    return written or line.url or line.text
+
+
+def _file_path(uri: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(uri).path)

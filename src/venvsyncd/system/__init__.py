@@ -1,0 +1,5 @@
+"""The platform seam: what differs by operating system (file locks, atomic replace, directory
+fsync, who holds a file open).
+
+Standard library only; nothing outside this package asks `os.name` or `sys.platform` for these.
+"""

@@ -1,0 +1,220 @@
+"""The daemon's side of the control socket: a small, hardened JSON-lines server.
+
+It knows nothing of projects. `IpcServer(path, handlers)` answers each request by looking its
+`"op"` up in `handlers`; the wire format lives in `client.py`, the socket's setup in
+`endpoint.py`. One connection carries
+one request and one reply; each connection gets its own short-lived thread, so a handler may
+block (a `wait` op) while others are answered. The server answers `ping` itself with its pid
+unless the table says otherwise; `claim_socket` relies on that.
+
+One daemon per user: an flock on `<runtime dir>/venvsyncd.lock`, held while the server lives,
+settles two daemons starting at once; a socket file nobody answers on is stale and replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from venvsyncd.errors import VenvsyncdError
+from venvsyncd.wire import client
+from venvsyncd.wire.endpoint import (
+    LOCK_NAME,
+    acquire_lock,
+    bind_socket,
+    claim_socket,
+    ensure_private_dir,
+    peer_allowed,
+)
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+log = logging.getLogger("venvsyncd.ipc")
+
+MAX_CONNECTIONS = 64
+REQUEST_TIMEOUT = 5.0  # seconds to read the whole request
+REPLY_TIMEOUT = 5.0  # seconds to write the reply
+
+
+class IpcServer:
+    """A Unix socket server bound at `path` (mode 0600, in a 0700 folder) until `close()`."""
+
+    def __init__(
+        self,
+        path: Path,
+        handlers: Mapping[str, Handler],
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        self.path = path
+        self.handlers: dict[str, Handler] = {"ping": _ping, **handlers}
+        self.request_timeout = request_timeout
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._max_connections = max_connections
+        self._stop = threading.Event()
+        self._serving = threading.Lock()  # held by the accept loop while it runs
+        self._closing = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        ensure_private_dir(path.parent)
+        self._lock_fd = acquire_lock(path.parent / LOCK_NAME, path)
+        try:
+            claim_socket(path)
+            self._sock = bind_socket(path)
+        except BaseException:
+            os.close(self._lock_fd)
+            self._wake_r.close()
+            self._wake_w.close()
+            raise
+        self._inode = path.stat().st_ino
+
+    def __enter__(self) -> IpcServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> threading.Thread:
+        """Run `serve_forever` on a daemon thread; returns that thread."""
+        thread = threading.Thread(target=self.serve_forever, name="venvsyncd-ipc", daemon=True)
+        thread.start()
+        return thread
+
+    def serve_forever(self) -> None:
+        """Accept connections until `close()`; each one is handled on its own thread."""
+        import selectors
+
+        with self._serving, selectors.DefaultSelector() as selector:
+            if self._stop.is_set():
+                return
+            selector.register(self._sock, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                if any(key.fileobj is self._sock for key, _ in selector.select()):
+                    self._accept_one()
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until the connections in flight have sent their replies (e.g. to `stop`)."""
+        deadline = time.monotonic() + timeout
+        taken = 0
+        try:
+            while taken < self._max_connections:
+                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self._slots.release()
+
+    def close(self) -> None:
+        """Stop accepting, wait for the accept loop, unlink the socket if it is still ours.
+
+        Safe to call from a handler (a `stop` op): requests in flight finish on their threads.
+        """
+        with self._closing:
+            if self._stop.is_set():
+                return
+            self._stop.set()
+            self._wake_w.send(b"x")
+            with self._serving:  # the accept loop has returned (or never ran)
+                self._sock.close()
+            self._wake_r.close()
+            self._wake_w.close()
+            with contextlib.suppress(FileNotFoundError):
+                if self.path.stat().st_ino == self._inode:
+                    os.unlink(self.path)
+            os.close(self._lock_fd)  # releases the flock
+
+    def _accept_one(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+        except OSError as exc:  # the peer gave up already, or out of file descriptors
+            log.warning("accept on %s failed: %s", self.path, exc)
+            self._stop.wait(0.1)  # do not spin while the listener stays readable
+            return
+        if not self._slots.acquire(blocking=False):
+            busy = {"error": client.BUSY, "hint": "too many connections; try again"}
+            _reply_and_close(conn, busy)
+            return
+        try:
+            threading.Thread(target=self._serve_connection, args=(conn,), daemon=True).start()
+        except RuntimeError:  # cannot start a thread
+            self._slots.release()
+            _reply_and_close(conn, {"error": client.BUSY, "hint": "try again"})
+
+    def _serve_connection(self, conn: socket.socket) -> None:
+        try:
+            _reply_and_close(conn, self._answer(conn))
+        except Exception:  # never let a connection take the server down
+            log.exception("connection on %s failed", self.path)
+            conn.close()
+        finally:
+            self._slots.release()
+
+    def _answer(self, conn: socket.socket) -> dict[str, Any] | None:
+        if not peer_allowed(conn, os.geteuid()):
+            return {"error": "permission denied"}
+        deadline = time.monotonic() + self.request_timeout
+        try:
+            line = client.read_frame(conn, client.MAX_REQUEST, deadline)
+        except TimeoutError:
+            return {"error": f"no complete request within {self.request_timeout:g} s"}
+        except client.FrameError as exc:
+            return {"error": str(exc)}
+        if line is None:
+            return None  # the peer closed without asking anything
+        try:
+            return self.dispatch(client.decode_frame(line))
+        except client.FrameError as exc:
+            return {"error": str(exc)}
+
+    def dispatch(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The reply to one decoded request; never raises."""
+        op = message.get("op")
+        handler = self.handlers.get(op) if isinstance(op, str) else None
+        if handler is None:
+            what = f"unknown op {op!r}" if isinstance(op, str) else 'the request has no "op"'
+            return {"error": what, "ops": sorted(self.handlers)}
+        try:
+            reply = handler(message)
+        except VenvsyncdError as exc:
+            return {"error": exc.message, "hint": exc.hint} if exc.hint else {"error": exc.message}
+        except Exception as exc:
+            log.exception("the %r handler failed", op)
+            return {"error": f"internal error: {type(exc).__name__}: {exc}"}
+        if not isinstance(reply, dict):
+            log.error("the %r handler returned %r, not a dict", op, reply)
+            return {"error": f"internal error: the {op!r} handler returned no dict"}
+        return reply
+
+
+def _ping(message: dict[str, Any]) -> dict[str, Any]:
+    return {"pid": os.getpid()}
+
+
+def _reply_and_close(conn: socket.socket, reply: dict[str, Any] | None) -> None:
+    with conn:
+        if reply is None:
+            return
+        try:
+            frame = client.encode_frame(reply)
+        except (TypeError, ValueError) as exc:
+            log.error("cannot encode reply %r: %s", reply, exc)
+            frame = client.encode_frame({"error": f"internal error: unencodable reply: {exc}"})
+        try:
+            conn.settimeout(REPLY_TIMEOUT)
+            conn.sendall(frame)
+            conn.shutdown(socket.SHUT_WR)
+        except OSError as exc:  # the client went away or reads nothing
+            log.debug("reply on %s not delivered: %s", conn, exc)
