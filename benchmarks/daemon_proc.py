@@ -1,6 +1,6 @@
 """The real daemon (`python -m venvsyncd run`) as the benchmark starts, asks and reads it.
 
-Unlike tests/daemonproc.py it runs at the config's log level (no `-v`), as the user service
+Unlike testing/daemonproc.py it runs at the config's log level (no `-v`), as the user service
 does, and it reads the process's footprint from /proc.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.sandbox import BenchError
-from venvsyncd.wire.client import request
 from venvsyncd.errors import VenvsyncdError
 from venvsyncd.paths import locations
+from venvsyncd.wire.client import request
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str, step: float) -> Any:

@@ -183,4 +183,3 @@ def _footprint_row(size: int, f: dict[str, Any]) -> Row:
         row.goal = "< 80 MB, < 0.1% CPU idle, ready < 2 s"
         row.met = f["rss_mb"] < 80 and f["cpu_idle_percent"] < 0.1 and f["ready_s"] < 2
     return row
-

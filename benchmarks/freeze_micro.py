@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "src")]
 
-from tests.wheelhouse import build_wheel, repack_installed  # noqa: E402
+from testing.wheelhouse import build_wheel, repack_installed  # noqa: E402
 from venvsyncd.env.freeze import freeze_text  # noqa: E402
 from venvsyncd.env.venvs import Venv, load_venv  # noqa: E402
 
@@ -32,8 +32,11 @@ _SPELLINGS = ("bench{i:02d}", "Bench_Pkg{i:02d}", "bench.dots{i:02d}", "bench-da
 
 def child_env() -> dict[str, str]:
     """This environment without pip/Python settings that would change what pip does."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIP_", "PYTHON")) and k != "VIRTUAL_ENV"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "PYTHON")) and k != "VIRTUAL_ENV"
+    }
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
     return env
 
@@ -57,17 +60,31 @@ def make_bench_venv(root: Path, wheelhouse: Path, names: list[str]) -> Venv:
     subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, env=env)
     venv = load_venv(root)
     subprocess.run(
-        [str(venv.python), "-m", "pip", "install", "-q", "--no-index", "--find-links",
-         str(wheelhouse), "--upgrade", *names],
-        check=True, env=env,
+        [
+            str(venv.python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--find-links",
+            str(wheelhouse),
+            "--upgrade",
+            *names,
+        ],
+        check=True,
+        env=env,
     )
     return venv
 
 
 def pip_freeze(venv: Venv) -> str:
     return subprocess.run(
-        [str(venv.python), "-m", "pip", "freeze"], check=True, env=child_env(),
-        capture_output=True, text=True,
+        [str(venv.python), "-m", "pip", "freeze"],
+        check=True,
+        env=child_env(),
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -82,8 +99,10 @@ def timed(action: Callable[[], object], runs: int) -> list[float]:
 
 
 def report(label: str, times: list[float]) -> str:
-    return (f"{label:<28} median {statistics.median(times):9.2f} ms   "
-            f"min {min(times):9.2f} ms   max {max(times):9.2f} ms   ({len(times)} runs)")
+    return (
+        f"{label:<28} median {statistics.median(times):9.2f} ms   "
+        f"min {min(times):9.2f} ms   max {max(times):9.2f} ms   ({len(times)} runs)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,18 +114,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="freeze-micro-") as tmp:
         wheelhouse = Path(tmp, "wheelhouse")
         wheelhouse.mkdir()
-        venv = make_bench_venv(Path(tmp, "venv"), wheelhouse, build_wheelhouse(wheelhouse,
-                                                                               args.dists))
+        venv = make_bench_venv(
+            Path(tmp, "venv"), wheelhouse, build_wheelhouse(wheelhouse, args.dists)
+        )
         expected = pip_freeze(venv)
         same = freeze_text(venv) == expected
         ours = timed(lambda: freeze_text(venv), args.runs)
         theirs = timed(lambda: pip_freeze(venv), args.pip_runs)
-    print(f"venv: {args.dists} tiny wheels + pip; `pip freeze` lists "
-          f"{len(expected.splitlines())} lines; freeze_text identical: {same}")
+    print(
+        f"venv: {args.dists} tiny wheels + pip; `pip freeze` lists "
+        f"{len(expected.splitlines())} lines; freeze_text identical: {same}"
+    )
     print(report("freeze_text (in-process)", ours))
     print(report("pip freeze (subprocess)", theirs))
-    print(f"ratio (median): pip freeze / freeze_text = "
-          f"{statistics.median(theirs) / statistics.median(ours):.0f}x")
+    print(
+        f"ratio (median): pip freeze / freeze_text = "
+        f"{statistics.median(theirs) / statistics.median(ours):.0f}x"
+    )
     return 0 if same else 1
 
 

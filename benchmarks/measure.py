@@ -28,11 +28,11 @@ from benchmarks.setup_envs import (
     set_pin,
 )
 from benchmarks.stats import Counts, Samples, interleaved, ratio, show_ratio, timer
+from venvsyncd.engine.sync import Outcome, SyncRequest, sync_project
 from venvsyncd.env.freeze import freeze_text, installed
+from venvsyncd.env.venvs import Venv
 from venvsyncd.paths import locations
 from venvsyncd.project import Project
-from venvsyncd.engine.sync import Outcome, SyncRequest, sync_project
-from venvsyncd.env.venvs import Venv
 
 
 @contextmanager
@@ -201,8 +201,8 @@ def noop_row(box: Sandbox, counts: Counts, projects: PinProjects) -> Row:
 def _busy_check(project: Project) -> Callable[[], float]:
     """The check the daemon makes before that sync: is an installer running on the venv?"""
     from venvsyncd.config import ProjectEntry
-    from venvsyncd.daemon.worker import installer_busy
     from venvsyncd.daemon.tracked import Tracked
+    from venvsyncd.daemon.worker import installer_busy
 
     tracked = Tracked(ProjectEntry(project.path, None, None, project.settings), project)
     tracked.site_packages = project.load_venv().site_packages

@@ -40,8 +40,14 @@ class Row:
         if self.anchor_name and anchor != "-":
             anchor = f"{anchor} ({self.anchor_name})"
         return [
-            self.label, _cell(self.ours), _cell(self.pip), _cell(self.uv), anchor,
-            self.ratios or "-", self.goal or "-", met,
+            self.label,
+            _cell(self.ours),
+            _cell(self.pip),
+            _cell(self.uv),
+            anchor,
+            self.ratios or "-",
+            self.goal or "-",
+            met,
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -49,10 +55,17 @@ class Row:
             return cell.to_json() if isinstance(cell, Samples) else cell
 
         return {
-            "key": self.key, "label": self.label, "venvsyncd": value(self.ours),
-            "pip": value(self.pip), "uv": value(self.uv), "anchor": value(self.anchor),
-            "anchor_name": self.anchor_name or None, "ratios": self.ratios, "goal": self.goal,
-            "met": self.met, **self.data,
+            "key": self.key,
+            "label": self.label,
+            "venvsyncd": value(self.ours),
+            "pip": value(self.pip),
+            "uv": value(self.uv),
+            "anchor": value(self.anchor),
+            "anchor_name": self.anchor_name or None,
+            "ratios": self.ratios,
+            "goal": self.goal,
+            "met": self.met,
+            **self.data,
         }
 
 

@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.sandbox import BenchError, Sandbox, run
-from tests.wheelhouse import build_wheel, repack_installed
+from testing.wheelhouse import build_wheel, repack_installed
 from venvsyncd.config import ProjectEntry, ProjectSettings
 from venvsyncd.env.freeze import freeze_text
-from venvsyncd.project import Project, resolve
 from venvsyncd.env.venvs import Venv, load_venv
+from venvsyncd.project import Project, resolve
 
 # Name spellings as found in the wild: dots, dashes, underscores, capitals.
 _SPELLINGS = ("bench{i:03d}", "Bench_Pkg{i:03d}", "bench.dots{i:03d}", "bench-dash{i:03d}")

@@ -88,9 +88,9 @@ def timer(action: Callable[[], object]) -> Callable[[], float]:
     return timed
 
 
-def interleaved(contenders: dict[str, tuple[Callable[[], float], int]], rounds: int) -> dict[
-    str, Samples
-]:
+def interleaved(
+    contenders: dict[str, tuple[Callable[[], float], int]], rounds: int
+) -> dict[str, Samples]:
     """Measure contenders side by side: one untimed warm-up each, then `rounds` rounds in
     which each contender runs its number of times per round. Each action returns the seconds
     it took (see `timer`), so it may do untimed preparation itself. A load that comes and goes

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import make_venv
-from tests.wheelhouse import write_wheel
+from testing.venvs import make_venv
+from testing.wheelhouse import write_wheel
 from venvsyncd.engine.journal import entries
 from venvsyncd.engine.snapshot import project_state_dir
 from venvsyncd.env.venvs import Venv

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import tomli_w
 
-from tests.conftest import UV, make_venv, run
-from tests.daemonproc import DaemonProcess, wait_for
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.venvs import UV, make_venv, run
 from venvsyncd.env.venvs import Venv
 
 SETTLE = 0.2

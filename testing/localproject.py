@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import run
+from testing.venvs import run
 
 # A PEP 517/660 backend with no dependencies: `pip install --no-build-isolation` stays offline.
 # The editable wheel holds one `.pth` naming the project folder (or its PTH_TARGET subfolder).

@@ -1,6 +1,6 @@
 """Soak: a seeded random sequence of user operations on 5 real projects under the real daemon.
 
-    python tests/soak.py --minutes N [--seed S] [--json FILE] [--keep]
+    python -m testing.soak --minutes N [--seed S] [--json FILE] [--keep]
 
 Operations: pip and uv installs, upgrades and uninstalls; edits of the requirements file by
 atomic rename, in-place write and `git checkout`; faults (a line pip cannot read, a version
@@ -15,7 +15,7 @@ After each quiet point (the daemon's `wait`): `sync --check` exits 0 for every p
 comment or option line the user wrote is gone, every package version the user asked for is
 installed and in the file, the journal holds every version venvsyncd replaced, and there
 are no more writes than changes. Prints one summary line; exits 1 on any loss.
-Everything runs offline in a temporary HOME, like the tests (tests/conftest.py).
+Everything runs offline in a temporary HOME, like the tests (tests/conftest.py, testing/venvs.py).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.daemonproc import DaemonProcess, wait_for
-from tests.soakworld import (
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.soakworld import (
     EXTRA_WHEELS,
     VERSIONS,
     SoakProject,
@@ -51,7 +51,8 @@ from tests.soakworld import (
     uninstalls_logged,
 )
 
-LOSSES = ("lines lost", "packages lost", "journal misses", "loops", "not in sync", "unreported")
+LOSSES: tuple[str, ...] = ("lines lost", "packages lost", "journal misses", "loops")
+LOSSES += ("not in sync", "unreported")
 LOSSES += ("half-way",)  # the daemon acted on a file while its writer still wrote it
 FAULTS = ("bad line", "missing version", "read-only")
 ADVERSARIAL = ("concurrent save", "chunked save", "truncation", "pip during sync")
@@ -130,8 +131,8 @@ class Soak:
         installed = p.installed()
         new = [(n, v) for n, vs in VERSIONS.items() for v in vs if installed.get(n) != v]
         name, version = self.rng.choice(new)  # a real change (the same version: none)
-        pip = [p.python, "-m", "pip"]
-        uv = [self.uv, "pip"]
+        pip: list[str | Path] = [p.python, "-m", "pip"]
+        uv: list[str | Path] = [self.uv, "pip"]
         if kind.endswith("uninstall") and installed:
             name = self.rng.choice(sorted(installed))
             argv = [*pip, "uninstall", "-qy", name] if kind == "pip uninstall" else []
@@ -433,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(root: Path, seed: int, minutes: float) -> dict[str, object]:
     import uv
 
-    from tests.wheelhouse import build_standard, build_wheel
+    from testing.wheelhouse import build_standard, build_wheel
 
     wheelhouse = build_standard(root / "wheelhouse")
     for name, version, requires in EXTRA_WHEELS:
@@ -455,7 +456,8 @@ def run(root: Path, seed: int, minutes: float) -> dict[str, object]:
         "seed": seed,
         "minutes": round((time.monotonic() - started) / 60, 2),
     }
-    keys = ("operations", "faults", "restarts", "kills", "quiet points", *ADVERSARIAL)
+    keys: tuple[str, ...] = ("operations", "faults", "restarts", "kills", "quiet points")
+    keys += ADVERSARIAL
     keys += ("saves while syncing", "pips while syncing", "held", *LOSSES)
     summary.update({k: soak.counts[k] for k in keys})
     summary["by kind"] = {k: v for k, v in sorted(soak.counts.items()) if k not in keys}

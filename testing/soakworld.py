@@ -51,7 +51,7 @@ ANY = "*"
 
 def requirement_lines(text: str) -> dict[str, str]:
     """canonical name -> pinned version (or ANY) for each simple requirement line."""
-    found = {}
+    found: dict[str, str] = {}
     for line in text.splitlines():
         match = _PIN.match(line.strip())
         if match and not line.lstrip().startswith(("#", "-")):
@@ -67,7 +67,7 @@ def marker_lines(text: str) -> set[str]:
 def uninstalls_logged(log: str, project: Path) -> set[str]:
     """The packages the daemon's log says it uninstalled for `project` (`requirements.txt ->
     +a==1.0 -b (c stays: ...)`)."""
-    names = set()
+    names: set[str] = set()
     for line in log.splitlines():
         if line.split(" ", 3)[-1].startswith(f"{project}: "):
             acted = re.search(r"requirements\.txt -> ([^;(]*)", line)

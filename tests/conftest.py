@@ -8,23 +8,21 @@ fails loudly if venvsyncd's real config, state or runtime folders changed while 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uv
 
-from tests.wheelhouse import build_standard
-from venvsyncd.env.venvs import Venv, load_venv
+from testing.tools import Tool, fake_bin
+from testing.venvs import REAL_HOME, SETTLE
+from testing.wheelhouse import build_standard
+
+pytest_plugins = ["testing.winehost"]  # the `windows_python` session fixture
 
 if TYPE_CHECKING:
-    from tests.daemonproc import DaemonProcess
+    from testing.daemonproc import DaemonProcess
 
-REAL_HOME = Path.home()
 _REAL_DIRS = (
     REAL_HOME / ".config" / "venvsyncd",
     REAL_HOME / ".local" / "state" / "venvsyncd",
@@ -32,8 +30,6 @@ _REAL_DIRS = (
 )
 _CLEARED_PREFIXES = ("PIP_", "UV_", "VENVSYNCD_", "XDG_")
 _CLEARED_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "NOTIFY_SOCKET", "JOURNAL_STREAM")
-UV = uv.find_uv_bin()
-SETTLE = 0.3  # settle_seconds of the `config` fixture: quick, yet longer than a save
 
 
 def _real_dirs_state() -> list[tuple[str, float | None]]:
@@ -42,7 +38,7 @@ def _real_dirs_state() -> list[tuple[str, float | None]]:
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared offline wheelhouse (see tests/wheelhouse.py for what is in it)."""
+    """The shared offline wheelhouse (see testing/wheelhouse.py for what is in it)."""
     return build_standard(tmp_path_factory.mktemp("wheelhouse"))
 
 
@@ -93,56 +89,12 @@ def isolated_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return home
 
 
-def run(
-    args: Sequence[str | os.PathLike[str]], **kwargs: object
-) -> subprocess.CompletedProcess[str]:
-    """Run a command, failing the test with its output when it exits non-zero."""
-    proc = subprocess.run(
-        [os.fspath(a) for a in args],
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,  # type: ignore[call-overload]
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"{args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc  # type: ignore[no-any-return]
-
-
-def make_venv(root: Path, *packages: str, python: str | None = None) -> Venv:
-    """A real venv at `root` with a current pip (seeded offline) and `packages` installed by pip."""
-    run([python or sys.executable, "-m", "venv", "--without-pip", root])
-    venv = load_venv(root)
-    run([UV, "pip", "install", "--python", venv.python, "pip"])
-    if packages:
-        pip(venv, "install", *packages)
-    return venv
-
-
-def pip(venv: Venv, *args: str) -> subprocess.CompletedProcess[str]:
-    return run([venv.python, "-m", "pip", *args])
-
-
-def pip_freeze(venv: Venv) -> str:
-    return pip(venv, "freeze").stdout
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """An empty project folder."""
     folder = tmp_path / "project"
     folder.mkdir()
     return folder
-
-
-def which_python(minor: str) -> str | None:
-    """`python3.X` on PATH or in a pyenv install, or None."""
-    found = shutil.which(f"python{minor}")
-    if found and subprocess.run([found, "-c", ""], capture_output=True).returncode == 0:
-        return found
-    pyenv = Path(os.environ.get("PYENV_ROOT", REAL_HOME / ".pyenv")) / "versions"
-    candidates = sorted(pyenv.glob(f"{minor}.*/bin/python{minor}")) if pyenv.is_dir() else []
-    return str(candidates[-1]) if candidates else None
 
 
 @pytest.fixture
@@ -161,3 +113,9 @@ def daemon_factory(config: Path) -> Iterator[list[DaemonProcess]]:
     yield started
     for daemon in started:
         daemon.stop()
+
+
+@pytest.fixture
+def fake_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tool:
+    """See `testing.tools.fake_bin`."""
+    return fake_bin(tmp_path, monkeypatch)

@@ -27,7 +27,7 @@ from venvsyncd.config import (
 )
 from venvsyncd.errors import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[1]
 CONFIG = Path("/home/u/.config/venvsyncd/config.toml")
 
 

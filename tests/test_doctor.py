@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemonproc import DaemonProcess
-from tests.test_service import Tool, fake_tool  # noqa: F401 (a fixture)
+from testing.daemonproc import DaemonProcess
+from testing.tools import Tool
 from venvsyncd.cli import main
 
 
@@ -171,7 +171,7 @@ def test_a_healthy_setup(
     config: Path,
     tmp_path: Path,
     proc_sys: Path,
-    fake_tool: Tool,  # noqa: F811
+    fake_tool: Tool,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = make_project(tmp_path / "app", "# pinned by venvsyncd\n")

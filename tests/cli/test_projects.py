@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from testing.venvs import run
 from venvsyncd.cli import main
 
 COMMENTED = """\

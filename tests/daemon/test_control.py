@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, pip, run
-from tests.daemonproc import DaemonProcess, wait_for
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.venvs import make_venv, pip, run
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import Venv, load_venv
 

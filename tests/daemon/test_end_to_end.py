@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SETTLE, UV, make_venv, pip, pip_freeze, run
-from tests.daemonproc import (
+from testing.daemonproc import (
     DaemonProcess,
     HeldWheels,
     installer_runs,
@@ -21,6 +20,7 @@ from tests.daemonproc import (
     wait_for,
     watched,
 )
+from testing.venvs import SETTLE, UV, make_venv, pip, pip_freeze, run
 from venvsyncd.cli import main
 from venvsyncd.paths import locations
 
@@ -212,7 +212,7 @@ def test_deleted_venv_is_made_again_from_the_file(
     def has_alpha() -> bool:
         if not python.exists():
             return False
-        freeze = [python, "-m", "pip", "freeze"]
+        freeze: list[str | Path] = [python, "-m", "pip", "freeze"]
         done = subprocess.run(freeze, capture_output=True, text=True, check=False)
         return "alpha==1.0" in done.stdout
 

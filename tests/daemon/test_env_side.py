@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, pip, pip_freeze
-from tests.daemonproc import (
+from testing.daemonproc import (
     DaemonProcess,
     HeldWheels,
     installed_names,
@@ -21,6 +20,7 @@ from tests.daemonproc import (
     wait_for,
     watched,
 )
+from testing.venvs import make_venv, pip, pip_freeze
 from venvsyncd.cli import main
 from venvsyncd.engine.journal import entries
 from venvsyncd.engine.snapshot import project_state_dir

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pip_freeze
-from tests.daemonproc import DaemonProcess, wait_for
-from tests.faultkit import (
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.faultkit import (
     Served,
     daemon_env,
     daemons,
@@ -24,6 +23,7 @@ from tests.faultkit import (
     wait_state,
     write_config,
 )
+from testing.venvs import pip_freeze
 from venvsyncd.cli import main
 from venvsyncd.env.commands import CommandError, run_command
 

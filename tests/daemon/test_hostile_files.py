@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pip_freeze
-from tests.daemonproc import DaemonProcess, slow_wheel, wait_for
-from tests.faultkit import (
+from testing.daemonproc import DaemonProcess, slow_wheel, wait_for
+from testing.faultkit import (
     Served,
     daemon_env,
     daemons,
@@ -26,6 +25,7 @@ from tests.faultkit import (
     wait_state,
     write_config,
 )
+from testing.venvs import pip_freeze
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 __all__ = ["daemons"]  # the fixture

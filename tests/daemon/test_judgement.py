@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_venv, pip, pip_freeze, run
-from tests.daemonproc import (
+from testing.daemonproc import (
     DaemonProcess,
     HeldWheels,
     Sampler,
@@ -31,6 +30,7 @@ from tests.daemonproc import (
     wait_for,
     watched,
 )
+from testing.venvs import make_venv, pip, pip_freeze, run
 from venvsyncd.cli import main
 from venvsyncd.engine.journal import entries
 from venvsyncd.engine.snapshot import project_state_dir

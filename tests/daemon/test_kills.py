@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import pip_freeze
-from tests.daemonproc import DaemonProcess, wait_for
-from tests.faultkit import daemons, new_project, uv_install, write_config
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.faultkit import daemons, new_project, uv_install, write_config
+from testing.venvs import pip_freeze
 from venvsyncd.cli import main
 from venvsyncd.engine.journal import entries
 from venvsyncd.engine.snapshot import load_snapshot, project_state_dir

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, pip
-from tests.daemonproc import DaemonProcess, wait_for
+from testing.daemonproc import DaemonProcess, wait_for
+from testing.venvs import make_venv, pip
 from venvsyncd.config import load_config
 from venvsyncd.daemon.core import Daemon
 from venvsyncd.paths import locations

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import UV, run
+from testing.venvs import UV, run
 from venvsyncd.cli import main
 
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 CASES = sorted(CORPUS.glob("[0-9]*.txt"))
 
 
@@ -32,7 +32,7 @@ def test_satisfied_file_is_in_sync_and_untouched(case: Path, tmp_path: Path) -> 
     venv = project / ".venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv])
     python = venv / "bin" / "python"
-    quick = [UV, "pip", "install", "--python", python, "-r", req]
+    quick: list[str | Path] = [UV, "pip", "install", "--python", python, "-r", req]
     if subprocess.run(quick, cwd=project, capture_output=True, check=False).returncode != 0:
         # uv refuses some forms pip reads (continuations after a specifier, some options)
         run([sys.executable, "-m", "pip", "--python", python, "install", "-r", req], cwd=project)

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.conftest import UV, make_venv, run
-from tests.faultkit import write_config
+from testing.faultkit import write_config
+from testing.venvs import UV, make_venv, run
 from venvsyncd.cli import main
 from venvsyncd.config import load_config
 from venvsyncd.engine.journal import entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,7 +124,7 @@ FIRST_SYNC = [
     ids=[c[0] for c in FIRST_SYNC],
 )
 def test_first_sync(
-    now: str, file: str, extra: dict[str, object], expected: tuple[object, ...]
+    now: str, file: str, extra: dict[str, Any], expected: tuple[object, ...]
 ) -> None:
     assert summary(decide(inputs(now, file, **extra))) == expected
 

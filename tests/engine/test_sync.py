@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import UV, make_venv, pip, pip_freeze, run
+from testing.venvs import UV, make_venv, pip, pip_freeze, run
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import Venv
 

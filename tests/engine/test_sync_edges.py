@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, pip, pip_freeze, which_python
-from tests.wheelhouse import build_wheel
+from testing.venvs import make_venv, pip, pip_freeze, which_python
+from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
 from venvsyncd.engine.snapshot import project_state_dir
 from venvsyncd.paths import locations

@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.conftest import UV, make_venv, pip, run
-from tests.wheelhouse import build_wheel, write_wheel
+from testing.venvs import UV, make_venv, pip, run
+from testing.wheelhouse import build_wheel, write_wheel
 from venvsyncd.env.busy import (
     file_signature,
     install_in_progress,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_venv, pip
-from tests.wheelhouse import build_wheel
+from testing.venvs import make_venv, pip
+from testing.wheelhouse import build_wheel
 from venvsyncd.env.deps import Dependencies, read_dependencies
 from venvsyncd.env.freeze import installed
 from venvsyncd.env.venvs import Venv, marker_environment

@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
-from tests.conftest import UV, make_venv, pip, pip_freeze, run, which_python
-from tests.localproject import git, git_repo, write_project
-from tests.wheelhouse import build_wheel
+from testing.localproject import git, git_repo, write_project
+from testing.venvs import UV, make_venv, pip, pip_freeze, run, which_python
+from testing.wheelhouse import build_wheel
 from venvsyncd.env.freeze import freeze_text, installed, normalized_version, read_headers
 from venvsyncd.env.sitepath import venv_sys_path
 from venvsyncd.env.venvs import Venv, load_venv

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from testing.venvs import run
 from venvsyncd.env.venvs import cfg_version, find_venv, load_venv, marker_environment
 from venvsyncd.errors import ProjectError
 

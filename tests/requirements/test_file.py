@@ -25,7 +25,7 @@ from venvsyncd.requirements.file import (
 )
 
 SOURCE = Path("/project/requirements.txt")
-CORPUS = Path(__file__).parent / "corpus"
+CORPUS = Path(__file__).parents[1] / "corpus"
 CORPUS_FILES = sorted(CORPUS.glob("*.txt"))
 BOM = codecs.BOM_UTF8
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import UV, make_venv, pip_freeze, run
-from tests.localproject import git, git_repo, write_project
+from testing.localproject import git, git_repo, write_project
+from testing.venvs import UV, make_venv, pip_freeze, run
 from venvsyncd.cli import main
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.env.venvs import Venv

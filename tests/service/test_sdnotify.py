@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemonproc import DaemonProcess
+from testing.daemonproc import DaemonProcess
 from venvsyncd.daemon.serve import status_line
 from venvsyncd.service import sdnotify
 from venvsyncd.service.sdnotify import ServiceNotifier, format_message, watchdog_interval

@@ -2,23 +2,22 @@
 examples in service/, and install/uninstall/status with recorders standing in for systemctl,
 launchctl and schtasks on PATH.
 
-`python -m tests.test_service` writes the examples in service/ again from the templates.
+`python -m tests.service.test_service` writes the examples in service/ again from the templates.
 """
 
 from __future__ import annotations
 
 import os
 import plistlib
-import shlex
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from testing.tools import Tool, recorded
 from venvsyncd import __version__
 from venvsyncd.cli import main
 from venvsyncd.paths import locations
@@ -32,7 +31,7 @@ from venvsyncd.service.units import (
     systemd_exec_argv,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TASK_NS = "{http://schemas.microsoft.com/windows/2004/02/mit/task}"
 EXAMPLES = {
     "venvsyncd.service": (SYSTEMD, ServiceSpec("/home/you/.venvs/venvsyncd/bin/python")),
@@ -50,40 +49,6 @@ EXAMPLES = {
 }
 UNIT = "venvsyncd.service"
 NO_BUS = "Failed to connect to bus: No medium found"
-
-
-# ---- recorders on PATH -----------------------------------------------------------------
-Tool = Callable[..., Path]
-
-
-@pytest.fixture
-def fake_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tool:
-    """`fake_tool(name, replies={"is-active": "active"}, fail=None)`: a script first on PATH
-    that appends its argv to the returned log file, prints the reply for the first word of
-    `replies` found in its argv, and exits 0 (or prints `fail` to stderr and exits 1)."""
-    folder = tmp_path / "fakebin"
-    folder.mkdir(exist_ok=True)
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
-
-    def make(name: str, replies: dict[str, str] | None = None, fail: str | None = None) -> Path:
-        log = tmp_path / f"{name}.argv"
-        log.touch()
-        replied = (replies or {}).items()
-        cases = "".join(f'  *" {word} "*) echo {shlex.quote(r)} ;;\n' for word, r in replied)
-        end = f'echo "{fail}" >&2\nexit 1\n' if fail else "exit 0\n"
-        script = folder / name
-        record = f'printf "%s\\n" "$*" >> "{log}"\n'
-        script.write_text(f'#!/bin/sh\n{record}case " $* " in\n{cases}  *) ;;\nesac\n{end}')
-        script.chmod(0o755)
-        return log
-
-    return make
-
-
-def recorded(log: Path) -> list[str]:
-    lines = log.read_text().splitlines()
-    log.write_text("")
-    return lines
 
 
 def tree(root: Path) -> list[str]:

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemonproc import DaemonProcess
-from tests.faultkit import daemons, write_config
+from testing.daemonproc import DaemonProcess
+from testing.faultkit import daemons, write_config
 from venvsyncd.wire import client
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]

@@ -1,1 +1,6 @@
-"""The daemon (`venvsyncd run`): watches, one worker, the IPC handlers. Imported only by `run`."""
+"""The daemon (`venvsyncd run`): watches, the queue and its one worker, the IPC operations.
+Imported only by the `run` command.
+
+May import `engine`, `env`, `requirements`, `wire`, `system`, `service`, and the top-level
+config, project, paths and errors modules.
+"""

@@ -174,26 +174,6 @@ def uv_lock_held(venv: Venv) -> bool:
     return is_locked(venv.root / ".lock")
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def site_signature(venv: Venv) -> SiteSignature:
     """A cheap fingerprint of what is installed, for the periodic rescan.
 

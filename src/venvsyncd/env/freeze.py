@@ -1,7 +1,7 @@
 """What `pip freeze` prints for a venv, computed in-process from the files on disk.
 
-Mirrors pip 26.3 running in the venv's interpreter (pip's `operations/freeze.py`), without running it:
-the path entries come from `sitepath`; in each, distributions are found as
+Mirrors pip 26.3 running in the venv's interpreter (pip's `operations/freeze.py`), without
+running it: the path entries come from `sitepath`; in each, distributions are found as
 `importlib.metadata` lists them (`.dist-info`/`.egg-info` folders and files, `EGG-INFO` in a
 `*.egg` folder, in directory order grouped by name), then `*.egg-link` targets, first per
 canonical name winning; the canonical name and version come from a `.dist-info` folder's

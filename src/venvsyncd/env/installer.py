@@ -1,4 +1,7 @@
-"""Hand a delta to pip or uv, and create venvs. All subprocesses go through `commands.run_command`."""
+"""Hand a delta to pip or uv, and create venvs.
+
+All subprocesses go through `commands.run_command`.
+"""
 
 from __future__ import annotations
 

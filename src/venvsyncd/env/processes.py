@@ -16,8 +16,8 @@ import os
 import re
 import shutil
 import sys
-from pathlib import Path
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 
 from venvsyncd.env.venvs import Venv
 

@@ -1,0 +1,64 @@
+"""Real venvs for tests, offline: made with the running Python, pip seeded from the session
+wheelhouse, and commands that fail the test with their output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import uv
+
+from venvsyncd.env.venvs import Venv, load_venv
+
+REAL_HOME = Path.home()  # taken at import, before a test session points HOME elsewhere
+UV = uv.find_uv_bin()
+SETTLE = 0.3  # settle_seconds of the tests' config: quick, yet longer than a save
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]], **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, failing the test with its output when it exits non-zero."""
+    proc = subprocess.run(
+        [os.fspath(a) for a in args],
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"{args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc  # type: ignore[no-any-return]
+
+
+def make_venv(root: Path, *packages: str, python: str | None = None) -> Venv:
+    """A real venv at `root` with a current pip (seeded offline) and `packages` installed by pip."""
+    run([python or sys.executable, "-m", "venv", "--without-pip", root])
+    venv = load_venv(root)
+    run([UV, "pip", "install", "--python", venv.python, "pip"])
+    if packages:
+        pip(venv, "install", *packages)
+    return venv
+
+
+def pip(venv: Venv, *args: str) -> subprocess.CompletedProcess[str]:
+    return run([venv.python, "-m", "pip", *args])
+
+
+def pip_freeze(venv: Venv) -> str:
+    return pip(venv, "freeze").stdout
+
+
+def which_python(minor: str) -> str | None:
+    """`python3.X` on PATH or in a pyenv install, or None."""
+    found = shutil.which(f"python{minor}")
+    if found and subprocess.run([found, "-c", ""], capture_output=True).returncode == 0:
+        return found
+    pyenv = Path(os.environ.get("PYENV_ROOT", REAL_HOME / ".pyenv")) / "versions"
+    candidates = sorted(pyenv.glob(f"{minor}.*/bin/python{minor}")) if pyenv.is_dir() else []
+    return str(candidates[-1]) if candidates else None

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.cli: the commands as a user runs them."""

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.engine: planning, syncing, the store, crash safety."""

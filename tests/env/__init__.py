@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.env: venvs, freeze, installed metadata, installer detection."""

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.requirements: the requirements-file model."""

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.service: the service files and managers, sd_notify."""

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.system: the platform seam."""

@@ -1,0 +1,1 @@
+"""Tests of venvsyncd.wire: the socket, its framing, hostile clients."""
