@@ -69,6 +69,7 @@ style = "pip"
 initial = "env"
 create_venv = false
 python = "3.12"
+trust = "none"
 
 [[project]]
 path = "~/code/app"
@@ -85,7 +86,7 @@ path = "/srv/other"
         settle_seconds=2.0, installer="uv", log_level="debug", history=500
     )
     assert isinstance(config.daemon.settle_seconds, float)
-    defaults = ProjectSettings("install", "pip", "env", False, "3.12")
+    defaults = ProjectSettings("install", "pip", "env", False, "3.12", "none")
     assert config.defaults == defaults
     assert config.projects == (
         ProjectEntry(
@@ -511,7 +512,7 @@ def test_the_example_config_is_the_defaults_plus_one_project(isolated_home: Path
 def test_the_example_config_comments_every_key() -> None:
     text = (REPO / "config.example.toml").read_text()
     keys = ["settle_seconds", "installer", "log_level", "history", "mode", "style", "initial"]
-    keys += ["create_venv", "python", "path", "venv", "requirements"]
+    keys += ["create_venv", "python", "trust", "path", "venv", "requirements"]
     lines = text.splitlines()
     for key in keys:
         found = [i for i, line in enumerate(lines) if line.startswith(f"{key} = ")]
@@ -531,7 +532,8 @@ def test_history_is_read(history: int) -> None:
     [("mode", m) for m in MODES]
     + [("style", s) for s in STYLES]
     + [("initial", i) for i in INITIALS]
-    + [("create_venv", False), ("python", "3.12"), ("venv", "v"), ("requirements", "r.txt")],
+    + [("create_venv", False), ("python", "3.12"), ("trust", "all"), ("venv", "v")]
+    + [("requirements", "r.txt")],
 )
 def test_check_project_value_accepts_what_the_config_accepts(key: str, value: object) -> None:
     assert check_project_value(key, value, f"--{key}") == value
@@ -582,8 +584,8 @@ def test_any_text_is_a_config_or_a_config_error(text: str) -> None:
 
 _KEYS = st.sampled_from(
     ["daemon", "defaults", "project", "path", "venv", "requirements", "mode", "style",
-     "initial", "create_venv", "python", "settle_seconds", "installer", "log_level", "history",
-     "x"]
+     "initial", "create_venv", "python", "trust", "settle_seconds", "installer", "log_level",
+     "history", "x"]
 )  # fmt: skip
 _VALUES = st.recursive(
     st.none()

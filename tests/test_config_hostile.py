@@ -29,10 +29,11 @@ SETTINGS = settings(
 
 KNOWN = {
     "daemon": ["settle_seconds", "installer", "log_level"],
-    "settings": ["mode", "style", "initial", "create_venv", "python"],
+    "settings": ["mode", "style", "initial", "create_venv", "python", "trust"],
     "project": ["path", "venv", "requirements"],
 }
 WORDS = ["both", "freeze", "install", "preserve", "pip", "uv", "auto", "ask", "env", "file"]
+WORDS += ["pins", "all", "none"]
 WORDS += ["info", "debug", "python3", "3.12", ".venv", "requirements.txt", "~/code/app"]
 PATHS = ["~", "~nobody/x", "/", ".", "..", "/proc/self/fd/0", "/dev/null", "a" * 300]
 PATHS += ["/" + "b" * 5000, "x/" * 3000, "\u00e9t\u00e9", "\U0001f600", "a\\b", "//x", " "]

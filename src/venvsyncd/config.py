@@ -30,6 +30,7 @@ from venvsyncd.errors import ConfigError
 MODES = ("both", "freeze", "install")
 STYLES = ("preserve", "pip")
 INITIALS = ("ask", "env", "file")
+TRUSTS = ("pins", "all", "none")
 INSTALLERS = ("pip", "uv", "auto")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -49,6 +50,7 @@ class ProjectSettings:
     initial: str = "ask"
     create_venv: bool = True
     python: str = "python3"
+    trust: str = "pins"  # which file changes apply without `allow` (engine/trust.py)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ _SETTINGS_CHECKS: dict[str, Check] = {
     "style": choice(STYLES),
     "initial": choice(INITIALS),
     "create_venv": boolean,
+    "trust": choice(TRUSTS),
     "python": string("python3", optional=False),
 }
 _ENTRY_CHECKS: dict[str, Check] = {

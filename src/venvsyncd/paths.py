@@ -1,4 +1,8 @@
-"""Where venvsyncd keeps its config, state, logs and socket (platformdirs, all overridable)."""
+"""Where venvsyncd keeps its config, state, logs and socket (platformdirs, all overridable).
+
+venvsyncd's own folders (from `own_root` down) are the user's alone, 0700; what lies above them
+($XDG_STATE_HOME, ~/Library/Logs) is the user's choice (`system/private.py`).
+"""
 
 from __future__ import annotations
 
@@ -41,3 +45,13 @@ def locations(config_file: Path | None = None) -> Locations:
         log_dir=Path(dirs.user_log_dir),
         runtime_dir=Path(dirs.user_runtime_dir),
     )
+
+
+def own_root(folder: Path) -> Path:
+    """venvsyncd's top folder holding `folder`: the nearest one named `venvsyncd` (platformdirs
+    puts the app name there: `~/.local/state/venvsyncd/log`, `~/Library/Logs/venvsyncd`,
+    `%LOCALAPPDATA%\\venvsyncd\\Logs`), else `folder` itself."""
+    for candidate in (folder, *folder.parents):
+        if candidate.name == APP_NAME:
+            return candidate
+    return folder

@@ -125,11 +125,12 @@ def test_unreadable_files_are_errors_and_stay_as_the_user_left_them(
         assert pip_freeze(venv) == "alpha==1.0\neta==1.0\n", name  # nothing uninstalled
 
 
-def test_a_symlinked_file_is_written_through_and_followed(tmp_path: Path, daemons: Start) -> None:
+def test_a_symlink_inside_the_project_is_written_through_and_followed(
+    tmp_path: Path, daemons: Start
+) -> None:
     folder, venv = new_project(tmp_path, "linked", TEXT, "alpha==1.0")
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    target = shared / "requirements.txt"
+    (folder / "reqs").mkdir()
+    target = folder / "reqs" / "requirements.txt"
     target.write_text(TEXT)
     (folder / "requirements.txt").unlink()
     (folder / "requirements.txt").symlink_to(target)
@@ -143,6 +144,27 @@ def test_a_symlinked_file_is_written_through_and_followed(tmp_path: Path, daemon
     target.write_text(TEXT + "eta==1.0\ndelta==1.0\n")  # the user edits the target
     wait_for(lambda: "delta==1.0" in pip_freeze(venv), 60, "delta installed")
     assert daemon.idle()["projects"][0]["state"] == "in-sync"
+
+
+def test_a_symlink_out_of_the_project_is_never_written_through(
+    tmp_path: Path, daemons: Start
+) -> None:
+    folder, venv = new_project(tmp_path, "linked", TEXT, "alpha==1.0")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "requirements.txt"
+    target.write_text(TEXT)
+    (folder / "requirements.txt").unlink()
+    (folder / "requirements.txt").symlink_to(target)
+    write_config([{"path": str(folder)}])
+    daemon = daemons()
+    daemon.idle()
+    uv_install(venv, "eta")
+    shown = wait_state(daemon, folder, "drift")
+    assert str(target) in shown["message"]
+    assert target.read_text() == TEXT  # never written through
+    target.write_text(TEXT + "delta==1.0\n")  # edits there are still followed
+    wait_for(lambda: "delta==1.0" in pip_freeze(venv), 60, "delta installed")
 
 
 def _python_that_deletes_its_venv_after_pip(venv_root: Path) -> None:

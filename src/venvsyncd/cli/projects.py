@@ -163,13 +163,17 @@ def _aligned(projects: list[dict[str, Any]]) -> list[str]:
 
 
 def _save(ctx: Context, text: str, summary: str) -> None:
-    """Write the config atomically, keeping the version it replaces in the state dir."""
+    """Write the config atomically, keeping the version it replaces in the state dir (in a
+    folder of the user's alone: one that is not refuses the save, exit 1)."""
     from venvsyncd.configedit import save_config_text
     from venvsyncd.engine import journal
+    from venvsyncd.engine.snapshot import private_folder
     from venvsyncd.paths import locations
 
     if ctx.config_file.exists():
-        kept = locations(ctx.config_file).state_dir / "config"
+        state_dir = locations(ctx.config_file).state_dir
+        kept = state_dir / "config"
+        private_folder(kept, state_dir)
         journal.record(kept, ctx.config_file, ctx.config_file.read_bytes(), summary)
     save_config_text(ctx.config_file, text)
 

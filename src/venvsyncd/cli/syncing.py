@@ -227,11 +227,21 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     if outcome.state == "error":
         raise ProjectError(outcome.message or "sync failed")
     if args.show:
+        for source in _unapproved(ctx, project):
+            print(f"approve source: {source}")
         for line in plan_lines(outcome.plan, project.requirements.name):
             print(line)
         return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
     _tell_daemon(ctx, project.path)
     return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
+
+
+def _unapproved(ctx: Context, project: Project) -> list[str]:
+    from venvsyncd.engine.observe import read_file
+    from venvsyncd.engine.trust import unapproved
+
+    file = read_file(project.requirements)
+    return [] if file is None else unapproved(project, _store(ctx, project).folder, file)
 
 
 def _tell_daemon(ctx: Context, path: Path) -> None:

@@ -17,7 +17,7 @@ from venvsyncd.config import load_config
 from venvsyncd.daemon.core import Daemon
 from venvsyncd.daemon.logsetup import configure
 from venvsyncd.daemon.ops import handlers
-from venvsyncd.engine.snapshot import utc_now
+from venvsyncd.engine.snapshot import private_folder, utc_now
 from venvsyncd.env.installer import INSTALL_TIMEOUT
 from venvsyncd.paths import Locations
 from venvsyncd.service.sdnotify import ServiceNotifier
@@ -42,6 +42,8 @@ def run_daemon(locs: Locations, extra_paths: Sequence[Path], verbosity: int) -> 
     from venvsyncd.wire.server import IpcServer
 
     config = load_config(locs.config_file)  # a bad config exits 2 before anything starts
+    # State and log folders not the user's alone (another user's, a symlink) exit 1, said why.
+    private_folder(locs.state_dir)
     log_file = configure(config.daemon.log_level, locs.log_dir, verbosity)
     daemon = Daemon(config, extra_paths, locs, rescan=rescan_seconds())
     notifier = ServiceNotifier.from_environ()

@@ -125,6 +125,7 @@ def _sync(host: Host, tracked: Tracked) -> Outcome:
     request = SyncRequest(
         installer=settings.installer,
         history=settings.history,
+        unattended=True,
         busy=lambda: installer_busy(tracked),
     )
     tracked.dirty = tracked.immediate = False

@@ -12,20 +12,26 @@ from venvsyncd.project import Project
 
 
 def run_installer(
-    project: Project, env: EnvSide, file: FileSide | None, plan: Plan, setting: str
+    project: Project,
+    env: EnvSide,
+    file: FileSide | None,
+    plan: Plan,
+    wheels_only: bool,
+    setting: str,
 ) -> None:
+    """Run the plan's install, then its uninstall; `wheels_only`: build nothing from source."""
     installer = choose_installer(setting)
     cwd = project.requirements.parent
     if plan.install:
         options = file.install_options() if file is not None else []
         args = [arg for wanted in plan.install for arg in wanted.args]
-        install(installer, env.venv, [*options, *args], cwd)
+        install(installer, env.venv, [*options, *args], cwd, wheels_only)
     if plan.uninstall:
         uninstall(installer, env.venv, plan.uninstall)
 
 
 def missing_venv(
-    project: Project, file: FileSide | None, request: SyncRequest
+    project: Project, file: FileSide | None, request: SyncRequest, wheels_only: bool
 ) -> tuple[Plan, str, EnvSide | None]:
     """Create the venv a project lacks and fill it from the file (`create_venv`)."""
     settings = project.settings
@@ -43,5 +49,6 @@ def missing_venv(
         return plan, summary, None
     venv = create_venv(project.venv_root, settings.python)
     installer = choose_installer(request.installer)
-    install(installer, venv, ["-r", str(project.requirements)], project.requirements.parent)
+    args = ["-r", str(project.requirements)]
+    install(installer, venv, args, project.requirements.parent, wheels_only)
     return plan, summary, read_env(venv)

@@ -2,9 +2,11 @@
 
 Each entry is two files in `<project state>/journal/`: `NNNNNN.bytes` (the replaced content,
 byte for byte) and `NNNNNN.json` (when, which file, what changed). The content is written
-first, the metadata last, both atomically. The content is what matters: an entry whose
-metadata is missing or damaged (a writer killed between the two, a damaged disk) is still
-listed, dated by its content file, and `record` writes its metadata anew and logs it.
+first, the metadata last, both atomically, 0600 in a folder 0700: a journal that is not the
+user's alone (another user's, a symlink) is refused, never listed nor written. The content is
+what matters: an entry whose metadata is missing or damaged (a writer killed between the two,
+a damaged disk) is still listed, dated by its content file, and `record` writes its metadata
+anew and logs it.
 
 A write keeps the newest `keep` entries: older ones go, content first, so a kill half-way
 leaves metadata without content (not listed; removed by the next write), never a listed
@@ -27,8 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from venvsyncd.engine.snapshot import utc_now
+from venvsyncd.engine.snapshot import private_folder, utc_now
 from venvsyncd.system.files import atomic_write
+from venvsyncd.system.private import PRIVATE_FILE
 
 log = logging.getLogger("venvsyncd")
 DAMAGED = "(its record was damaged and rebuilt; the content is intact)"
@@ -56,9 +59,9 @@ def _folder(project_state: Path) -> Path:
 
 
 def entries(project_state: Path) -> list[JournalEntry]:
-    """Every entry whose content is there, oldest first."""
+    """Every entry whose content is there, oldest first (`ProjectError`: not the user's)."""
     folder = _folder(project_state)
-    if not folder.is_dir():
+    if not private_folder(folder, project_state, create=False):
         return []
     found = []
     for content in _scan(folder).contents:
@@ -114,13 +117,13 @@ def record(
     if keep < 1:
         raise ValueError(f"a journal keeps at least 1 entry, not {keep}")
     folder = _folder(project_state)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(folder, project_state)
     listing = _scan(folder)
     _sweep(folder, listing)
     used = [int(c.stem) for c in listing.contents] + [int(s) for s in listing.records]
     number = max(used, default=0) + 1
     entry = JournalEntry(number, utc_now(), file, summary, folder / f"{number:06d}.bytes")
-    atomic_write(entry.content, replaced)
+    atomic_write(entry.content, replaced, mode=PRIVATE_FILE)
     _write_meta(entry)
     kept = _prune(folder, listing.contents, keep - 1)
     _check_records(folder, kept, listing, file)
@@ -137,7 +140,7 @@ def withdraw(entry: JournalEntry) -> None:
 def _write_meta(entry: JournalEntry) -> None:
     meta = {"time": entry.time, "file": str(entry.file), "summary": entry.summary}
     data = (json.dumps(meta) + "\n").encode("utf-8")
-    atomic_write(entry.content.with_suffix(".json"), data)
+    atomic_write(entry.content.with_suffix(".json"), data, mode=PRIVATE_FILE)
     _mark_whole(entry.content)
 
 

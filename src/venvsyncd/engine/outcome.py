@@ -34,7 +34,8 @@ class SyncRequest:
     force: str | None = None  # "env" | "file"
     dry_run: bool = False  # decide and report, change nothing
     installer: str = "auto"
-    allow: bool = False  # apply what a hold stops (`venvsyncd allow`)
+    allow: bool = False  # apply what a hold stops, and approve it (`venvsyncd allow`)
+    unattended: bool = False  # the daemon's: install from wheels only (engine/trust.py)
     history: int = DEFAULT_KEEP  # versions of the file the journal keeps
     # Between rounds: why the venv must not be read now (a user's installer runs), or None.
     busy: Callable[[], str | None] | None = None
@@ -53,4 +54,4 @@ def digests(file: FileSide | None) -> dict[str, str]:
     """sha256 of each file's bytes (the top file and its includes), by path."""
     if file is None:
         return {}
-    return {p: hashlib.sha256(t.encode("utf-8")).hexdigest() for p, t in file.texts.items()}
+    return {p: hashlib.sha256(data).hexdigest() for p, data in file.raw.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 from typing import NamedTuple
 
 from venvsyncd.engine.explain import agreed_env, explained, owed_by
@@ -13,11 +13,13 @@ from venvsyncd.engine.observe import (
     read_env,
     read_file,
     requires_map,
+    unchanged,
     with_files,
 )
 from venvsyncd.engine.outcome import Outcome, Step, SyncRequest, digests
 from venvsyncd.engine.plan import Inputs, Plan, decide, file_delta
 from venvsyncd.engine.report import install_summary
+from venvsyncd.engine.restore import freeze_overwrite, raced, venv_gone, write_back
 from venvsyncd.engine.snapshot import (
     Snapshot,
     StateProblem,
@@ -25,8 +27,18 @@ from venvsyncd.engine.snapshot import (
     venv_identity,
 )
 from venvsyncd.engine.store import ProjectStore, refuse_read_only
+from venvsyncd.engine.trust import (
+    Approvals,
+    approvals,
+    binary_only,
+    check_paths,
+    held_for_sources,
+    unattended,
+    wheels_only_failure,
+)
 from venvsyncd.engine.writeback import planned_writes
 from venvsyncd.env.busy import venv_mark
+from venvsyncd.env.commands import CommandError
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
 
@@ -40,6 +52,7 @@ class Sides(NamedTuple):
     file: FileSide | None
     snapshot: Snapshot | None
     request: SyncRequest
+    approved: Approvals  # the code sources and builds the user approved (engine/trust.py)
 
 
 def one_round(project: Project, store: ProjectStore, request: SyncRequest) -> Step:
@@ -47,14 +60,27 @@ def one_round(project: Project, store: ProjectStore, request: SyncRequest) -> St
     if not project.venv_exists():
         return _fill_new_venv(project, store, file, request)
     venv = project.load_venv()
+    if not request.dry_run:
+        store.remember_venv(project.venv_root)
     mark = venv_mark(venv)  # before the read: a change after it must not pass for an echo
     env = read_env(venv)
     snapshot, warnings = _load_snapshot(store, file, request.dry_run)
     if snapshot is not None and snapshot.venv_id not in ("", venv_identity(project.venv_root)):
         warnings += ("the venv was made anew since the last sync: its earlier state is forgotten",)
         snapshot = None
-    sides = Sides(project, store, env, file, snapshot, request)
+    if file is not None:
+        check_paths(file)
+    approved = approvals(project, store.folder, file, snapshot, request.dry_run)
+    sides = Sides(project, store, env, file, snapshot, request, approved)
+    restored = None if request.dry_run else freeze_overwrite(project, env, file, snapshot)
+    step = None
+    if restored is not None and file is not None:
+        step = write_back(store, project.requirements, file, restored)
+    if step is not None:
+        return step._replace(warnings=warnings, venv_mark=mark)
     plan = decide(_inputs(sides))
+    if file is not None and not request.allow:
+        plan = held_for_sources(project, file, approved, plan)
     if plan.state != "act" or request.dry_run:
         return Step(_settled(sides, plan), warnings=warnings, venv_mark=mark)
     step = _install(sides, plan) if plan.touches_env else _write(sides, plan)
@@ -121,14 +147,21 @@ def _install(sides: Sides, plan: Plan) -> Step:
     project, env, file, snap = sides.project, sides.env, sides.file, sides.snapshot
     if plan.touches_file and project.settings.mode != "install":
         refuse_read_only(project.requirements)  # before anything is installed
-    if not _unchanged(file, project.requirements):
+    if not unchanged(file, project.requirements):
         return Step(None, warnings=("the file changed while the sync planned: planned again",))
     if plan.uninstall:
         _keep_for_undo(
             sides, "the version before a change that uninstalled " + ", ".join(plan.uninstall)
         )
     venv_id = venv_identity(project.venv_root)
-    run_installer(project, env, file, plan, sides.request.installer)
+    request = sides.request
+    wheels_only = unattended(request, project) and binary_only(plan.install, sides.approved)
+    try:
+        run_installer(project, env, file, plan, wheels_only, request.installer)
+    except CommandError as exc:
+        if not wheels_only:
+            raise
+        raise wheels_only_failure(project, plan, exc) from exc
     after = read_env(env.venv)
     _still_there(project, venv_id)
     requires = requires_map(after.venv, after.marker_env, file.wanted if file else ())
@@ -168,18 +201,10 @@ def _write(sides: Sides, plan: Plan) -> Step:
             if result.found == expected:  # unchanged, but a program holds it open to write
                 why = f"waiting: a program has {path.name} open for writing"
                 return Step(Outcome("pending", plan, message=why, retry=True))
-            return Step(None, warnings=(_raced(path, len(result.displaced)),))
+            return Step(None, warnings=(raced(path, len(result.displaced)),))
     now = read_file(project.requirements) if written is None else written
     _remember(sides, env, now)
     return Step(_final(sides, "in-sync", plan, now), writes.summary)
-
-
-def _raced(path: Path, displaced: int) -> str:
-    kept = f"; {displaced} racing saves are kept in `venvsyncd history`" if displaced else ""
-    return (
-        f"{path} was saved while venvsyncd wrote it: the save is kept, and the sync "
-        f"planned again from it{kept}"
-    )
 
 
 def _final(
@@ -192,17 +217,8 @@ def _final(
         message=message,
         packages=len(env.frozen),
         broken=_broken(env),
+        digests=digests(file),
     )
-
-
-def _unchanged(file: FileSide | None, requirements: Path) -> bool:
-    """Do the files still hold what the round read (re-read right before acting)?"""
-    if file is None:
-        return not requirements.exists()
-    try:
-        return all(Path(p).read_bytes() == text.encode("utf-8") for p, text in file.texts.items())
-    except OSError:
-        return False
 
 
 def _keep_for_undo(sides: Sides, why: str) -> None:
@@ -212,7 +228,8 @@ def _keep_for_undo(sides: Sides, why: str) -> None:
     previous = None if snap is None else snap.files.get(key)
     if previous is None or (file is not None and previous == file.texts.get(key)):
         return
-    sides.store.keep(project.requirements, previous.encode("utf-8"), why)
+    data = previous.encode("utf-8") if file is None else file.bytes_for(key, previous)
+    sides.store.keep(project.requirements, data, why)
 
 
 def _still_there(project: Project, venv_id: str) -> None:
@@ -230,10 +247,22 @@ def _still_there(project: Project, venv_id: str) -> None:
 def _fill_new_venv(
     project: Project, store: ProjectStore, file: FileSide | None, request: SyncRequest
 ) -> Step:
-    plan, summary, env = missing_venv(project, file, request)
+    had = store.remembered_venv()
+    if had is not None and request.force != "file":  # the user's venv: wait, make no other
+        return Step(Outcome("drift", Plan("drift"), message=venv_gone(project, had)))
+    project = project if had is None else replace(project, venv_root=had)
+    approved = approvals(project, store.folder, file, None, request.dry_run)
+    if file is not None and not request.allow:
+        check_paths(file)
+        held = held_for_sources(project, file, approved, Plan("act", install=file.wanted))
+        if held.state == "held":
+            return Step(Outcome("held", held, message=held.message))
+    wheels_only = request.unattended and project.settings.trust != "all"
+    wheels_only = wheels_only and binary_only(() if file is None else file.wanted, approved)
+    plan, summary, env = missing_venv(project, file, request, wheels_only)
     if env is None:
         return Step(Outcome("act", plan, summary))
-    sides = Sides(project, store, env, file, None, request)
+    sides = Sides(project, store, env, file, None, request, approved)
     _remember(sides, env, file)
     return Step(_final(sides, "in-sync", plan, file), summary)
 

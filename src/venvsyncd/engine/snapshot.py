@@ -1,6 +1,7 @@
 """Per-project state on disk: the snapshot of the last agreement between file and env.
 
-Layout: `<state dir>/projects/<folder name>-<hash of its path>/snapshot.json`. The format is
+Layout: `<state dir>/projects/<folder name>-<hash of its path>/snapshot.json`, folders 0700 and
+files 0600, the user's alone (`private_folder`: one that is not is refused). The format is
 versioned; a snapshot that is unreadable, corrupt or of an unknown format is reported (as a
 `StateProblem` the caller logs) and treated as absent, so it is rebuilt by the next sync.
 
@@ -21,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.env.dists import FrozenDist
+from venvsyncd.errors import ProjectError
 from venvsyncd.requirements.wanted import Wanted
 from venvsyncd.system.files import atomic_write
+from venvsyncd.system.private import PRIVATE_FILE, NotPrivate, private_dir, private_dir_exists
 
 SNAPSHOT_FORMAT = 1
 SNAPSHOT = "snapshot.json"
@@ -32,6 +35,19 @@ PENDING = "snapshot.next.json"
 def project_state_dir(state_dir: Path, project: Path) -> Path:
     digest = hashlib.sha256(str(project).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return state_dir / "projects" / f"{project.name or 'root'}-{digest}"
+
+
+def private_folder(folder: Path, root: Path | None = None, *, create: bool = True) -> bool:
+    """Make `folder` and the folders from `root` down to it the user's alone (0700; see
+    `system/private.py`), or with `create` False only look: False when one is missing. A
+    `ProjectError` names one that is another user's, a symlink or writable by all."""
+    try:
+        if create:
+            private_dir(folder, root)
+            return True
+        return private_dir_exists(folder, root)
+    except NotPrivate as exc:
+        raise ProjectError(exc.message, hint=exc.hint) from None
 
 
 def utc_now() -> str:
@@ -128,8 +144,8 @@ def load_snapshot(folder: Path, name: str = SNAPSHOT) -> Snapshot | None:
 
 
 def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = SNAPSHOT) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    atomic_write(folder / name, snapshot_to_bytes(project, snapshot))
+    private_folder(folder)
+    atomic_write(folder / name, snapshot_to_bytes(project, snapshot), mode=PRIVATE_FILE)
     if name == SNAPSHOT:
         (folder / PENDING).unlink(missing_ok=True)
 

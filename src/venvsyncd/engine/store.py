@@ -1,6 +1,7 @@
 """Everything venvsyncd keeps about one project, and the one way it writes the project's files.
 
-A `ProjectStore` owns the project's folder in the state dir (`<state>/projects/<name>-<hash>/`):
+A `ProjectStore` owns the project's folder in the state dir (`<state>/projects/<name>-<hash>/`,
+0700 from the state dir down, the user's alone: another user's or a symlink is refused):
 the lock that lets one venvsyncd at a time act on the project (a CLI `sync` and the daemon's
 worker), the snapshot and the pending snapshot (`snapshot.py`), the journal of replaced
 versions (`journal.py`), and the guarded write of the requirements files.
@@ -26,34 +27,41 @@ from venvsyncd.engine.snapshot import (
     SNAPSHOT,
     Snapshot,
     load_snapshot,
+    private_folder,
     project_state_dir,
     save_snapshot,
     settle_pending,
 )
 from venvsyncd.errors import ProjectError
-from venvsyncd.system.files import remove_stale_temps
+from venvsyncd.system.files import atomic_write, remove_stale_temps
 from venvsyncd.system.locks import holding
+from venvsyncd.system.private import PRIVATE_FILE
 from venvsyncd.system.swap import SwapResult, compare_and_swap
 
+VENV_RECORD = "venv.txt"  # the venv the project had: a missing one is waited for, not replaced
 RACED = "a save that raced with venvsyncd's write; `venvsyncd undo` puts it back"
 
 
 class ProjectStore:
     def __init__(self, state_dir: Path, project: Path, history: int = journal.DEFAULT_KEEP):
+        self.state_dir = state_dir
         self.folder = project_state_dir(state_dir, project)
         self.project = project
         self.history = history  # versions of each file the journal keeps
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the project: one venvsyncd at a time acts on it."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Hold the project: one venvsyncd at a time acts on it. Its folder and those above
+        it up to the state dir are made the user's alone; a `ProjectError` when one is not."""
+        private_folder(self.folder, self.state_dir)
         with holding(self.folder / "lock"):
             yield
 
     # ---- snapshots -----------------------------------------------------------------------
     def snapshot(self) -> Snapshot | None:
         """The last agreement of file and env; `StateProblem` when it is unusable."""
+        if not private_folder(self.folder, self.state_dir, create=False):
+            return None
         return load_snapshot(self.folder)
 
     def save(self, snapshot: Snapshot) -> None:
@@ -69,9 +77,24 @@ class ProjectStore:
     def settle_pending(self, texts: dict[str, str] | None, dry: bool) -> Snapshot | None:
         return settle_pending(self.folder, texts, dry)
 
+    # ---- the venv it had -----------------------------------------------------------------
+    def remembered_venv(self) -> Path | None:
+        """The venv the project was last seen with (it may be gone now)."""
+        try:
+            text = (self.folder / VENV_RECORD).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return Path(text) if text else None
+
+    def remember_venv(self, root: Path) -> None:
+        if self.remembered_venv() != root:
+            atomic_write(self.folder / VENV_RECORD, f"{root}\n".encode(), mode=PRIVATE_FILE)
+
     # ---- the journal ---------------------------------------------------------------------
     def versions(self) -> list[journal.JournalEntry]:
-        """The versions kept, oldest first."""
+        """The versions kept, oldest first (none read from a folder not the user's alone)."""
+        if not private_folder(self.folder, self.state_dir, create=False):
+            return []
         return journal.entries(self.folder)
 
     def keep(self, file: Path, content: bytes, why: str) -> None:

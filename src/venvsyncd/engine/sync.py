@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from venvsyncd.engine.observe import read_file
 from venvsyncd.engine.outcome import Outcome, SyncRequest
 from venvsyncd.engine.plan import Plan
 from venvsyncd.engine.rounds import one_round
 from venvsyncd.engine.store import ProjectStore
+from venvsyncd.engine.trust import approvals, approve
 from venvsyncd.env.commands import CommandError
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
@@ -63,6 +65,8 @@ def _rounds(project: Project, store: ProjectStore, request: SyncRequest) -> Outc
         done += [step.summary] if step.summary else []
         warnings += step.warnings
         if step.outcome is not None:
+            if request.allow and not request.dry_run and step.outcome.state == "in-sync":
+                _approve(project, store)
             summary = "; ".join(done)
             return replace(
                 step.outcome, summary=summary, warnings=warnings, venv_mark=step.venv_mark
@@ -76,3 +80,11 @@ def _rounds(project: Project, store: ProjectStore, request: SyncRequest) -> Outc
 def _unfinished(done: list[str], warnings: tuple[str, ...], why: str) -> Outcome:
     """A sync that stopped between rounds: what it did is recorded; the rest comes next."""
     return Outcome("pending", Plan("act"), "; ".join(done), why, warnings=warnings, retry=True)
+
+
+def _approve(project: Project, store: ProjectStore) -> None:
+    """`venvsyncd allow` applied the files: what they name is approved from now on."""
+    file = read_file(project.requirements)
+    if file is not None:
+        before = approvals(project, store.folder, file, None, dry=False)
+        approve(project, store.folder, file, before)

@@ -2,7 +2,8 @@
 
 A package the top requirements file names is edited there; one that an `-r` include names is
 edited in that include (by the same lossless rules), so long as the include is inside the
-project folder: venvsyncd writes no include outside it, and says so instead. A new package goes
+project folder: venvsyncd writes nothing outside it (an include there, or the file itself
+when it is a symlink out of the project), and says so instead. A new package goes
 to the top file. A change to a package that no file names (a dependency) writes nothing.
 """
 
@@ -36,7 +37,7 @@ def planned_writes(project: Project, env: EnvSide, file: FileSide | None, plan: 
     if project.settings.mode == "install" or not plan.touches_file:
         return NO_WRITES
     if file is None or project.settings.style == "pip":
-        data = apply_pip_style(env.frozen)
+        data = apply_pip_style(env.frozen, None if file is None else file.top)
         if file is not None and data == file.data:
             return NO_WRITES
         what = f"{len(env.frozen)} packages" if file is None else render_change(plan.edit)
@@ -54,8 +55,8 @@ def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvD
         if share.empty:
             continue
         name = _shown(project, req.source)
-        if req is not file.top and not _inside(project.path, req.source):
-            outside.append(f"{render_change(share)} belongs in {req.source}")
+        if not _inside(project.path, req.source):  # an include, or a file linked, outside
+            outside.append(f"{render_change(share)} belongs in {_described(req.source)}")
             continue
         data = apply_preserve(req, share, env.marker_env).to_bytes()
         if data != req.to_bytes():
@@ -123,3 +124,9 @@ def _shown(project: Project, path: Path) -> str:
         return str(path.relative_to(project.path))
     except ValueError:
         return str(path)
+
+
+def _described(path: Path) -> str:
+    """The file, and where it really is when it is a link."""
+    real = os.path.realpath(path)
+    return str(path) if real == str(path) else f"{path} (a link to {real})"

@@ -30,10 +30,14 @@ class Installer:
     kind: str
     uv: str | None = None
 
-    def install_argv(self, venv: Venv, args: Sequence[str]) -> list[str]:
+    def install_argv(self, venv: Venv, args: Sequence[str], wheels_only: bool = False) -> list[str]:
+        """The install command; `wheels_only`: never build from source (pip `--only-binary
+        :all:`, uv `--no-build`), so no code of a package runs during the install."""
         if self.uv is not None:
-            return [self.uv, "pip", "install", "--python", str(venv.python), *args]
-        return [str(venv.python), "-m", "pip", "install", *args]
+            flags = ["--no-build"] if wheels_only else []
+            return [self.uv, "pip", "install", "--python", str(venv.python), *flags, *args]
+        flags = ["--only-binary", ":all:"] if wheels_only else []
+        return [str(venv.python), "-m", "pip", "install", *flags, *args]
 
     def uninstall_argv(self, venv: Venv, names: Sequence[str]) -> list[str]:
         if self.uv is not None:
@@ -68,12 +72,15 @@ def venv_lock(venv: Venv, installer: Installer) -> Iterator[None]:
         yield
 
 
-def install(installer: Installer, venv: Venv, args: Sequence[str], cwd: Path) -> str:
+def install(
+    installer: Installer, venv: Venv, args: Sequence[str], cwd: Path, wheels_only: bool = False
+) -> str:
     """Install `args` (requirement strings and the file's options); the installer's output."""
     if not args:
         return ""
+    argv = installer.install_argv(venv, args, wheels_only)
     with venv_lock(venv, installer):
-        return run_command(installer.install_argv(venv, args), cwd=cwd, timeout=INSTALL_TIMEOUT)
+        return run_command(argv, cwd=cwd, timeout=INSTALL_TIMEOUT)
 
 
 def uninstall(installer: Installer, venv: Venv, names: Sequence[str]) -> str:

@@ -27,14 +27,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple, cast
 
-from venvsyncd.system.files import _fsync_dir, naming_errors, write_temp
+from venvsyncd.system.files import _fsync_dir, naming_errors, replace, write_temp
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 1 << 1
 _NO_EXCHANGE = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
 _NO_LINK = frozenset({errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP})
 _SETTLE_SECONDS = 1.0  # how long a moved-away file may stay open for writing before it is read
-_SHARING_RETRIES = 20  # Windows: ~1 s of 50 ms waits while another program holds the file
 
 Stage = Callable[[str], None]
 
@@ -158,14 +157,7 @@ def _replace_if(tmp: str, target: Path, expected: bytes | None) -> SwapResult:
     current = _read(target)
     if current != expected:
         return SwapResult(False, current)
-    for attempt in range(_SHARING_RETRIES):
-        try:
-            os.replace(tmp, target)
-            break
-        except PermissionError:  # Windows: another program has the file open without sharing
-            if os.name != "nt" or attempt == _SHARING_RETRIES - 1:
-                raise
-            time.sleep(0.05)
+    replace(tmp, target)  # retried while Windows reports a sharing violation
     return SwapResult(True, None)
 
 
