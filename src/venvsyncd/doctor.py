@@ -76,7 +76,26 @@ def check_project(project: Project) -> list[Finding]:
                 f"create it, or take it out of the config: venvsyncd remove {project.path}",
             )
         ]
-    return [check_venv(project), check_requirements(project)]
+    return [check_venv(project), *check_venvs(project), check_requirements(project)]
+
+
+def check_venvs(project: Project) -> list[Finding]:
+    """More than one venv in the folder: one of them is not the one venvsyncd follows."""
+    from venvsyncd.project import venvs_present
+
+    found = venvs_present(project.path)
+    if len(found) < 2:
+        return []
+    names = ", ".join(found)
+    return [
+        Finding(
+            False,
+            f"project {project.path}: {len(found)} venvs ({names}); venvsyncd follows "
+            f"{project.venv_root.name}",
+            f"delete the one you do not use, or name the one to follow: "
+            f"venvsyncd add {project.path} --venv NAME",
+        )
+    ]
 
 
 def check_venv(project: Project) -> Finding:

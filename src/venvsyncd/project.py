@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.config import Config, ProjectEntry, ProjectSettings
-from venvsyncd.env.venvs import Venv, find_venv, load_venv
+from venvsyncd.env.venvs import VENV_CANDIDATES, Venv, find_venv, load_venv
 from venvsyncd.errors import ProjectError
 
 DEFAULT_VENV = ".venv"
@@ -55,6 +55,31 @@ class Project:
         }
 
 
+def suggested_venv(folder: Path) -> str:
+    """The name for a venv venvsyncd makes in `folder`: the one its .gitignore ignores (the
+    name its people use), else `.venv`."""
+    try:
+        ignored = {line.strip().strip("/") for line in (folder / ".gitignore").read_text().split()}
+    except (OSError, UnicodeDecodeError):
+        return DEFAULT_VENV
+    return next((name for name in VENV_CANDIDATES if name in ignored), DEFAULT_VENV)
+
+
+def venvs_present(folder: Path) -> list[str]:
+    """The venv folders (`.venv`, `venv`, `env` with a pyvenv.cfg) in `folder`."""
+    return [name for name in VENV_CANDIDATES if (folder / name / "pyvenv.cfg").is_file()]
+
+
+def venvs_note(project: Project) -> str | None:
+    """Which venv is followed, when the folder holds more than one (for `status`)."""
+    found = venvs_present(project.path)
+    if len(found) < 2:
+        return None
+    return (
+        f"{len(found)} venvs here ({', '.join(found)}); venvsyncd follows {project.venv_root.name}"
+    )
+
+
 def _candidates(project: Project) -> list[str]:
     if project.configured and project.venv_root.name not in (".venv", "venv", "env"):
         return [str(project.venv_root)]
@@ -65,7 +90,7 @@ def resolve(entry: ProjectEntry, configured: bool = True) -> Project:
     venv = find_venv(entry.path, entry.venv)
     return Project(
         path=entry.path,
-        venv_root=venv if venv is not None else entry.path / DEFAULT_VENV,
+        venv_root=venv if venv is not None else entry.path / suggested_venv(entry.path),
         requirements=entry.path / Path(entry.requirements or DEFAULT_REQUIREMENTS).expanduser(),
         settings=entry.settings,
         configured=configured,

@@ -196,7 +196,7 @@ def test_deleted_file_is_an_error_and_uninstalls_nothing(
     wait_for(lambda: daemon.project(project)["state"] == "in-sync", 30, "back in sync")
 
 
-def test_deleted_venv_is_made_again_from_the_file(
+def test_a_deleted_venv_is_waited_for_and_no_other_is_made(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
     import shutil
@@ -207,20 +207,45 @@ def test_deleted_venv_is_made_again_from_the_file(
     daemon = start(daemon_factory, project, tmp=tmp_path)
     daemon.idle()
     shutil.rmtree(project / ".venv")
+    wait_for(lambda: daemon.project(project)["state"] == "drift", 30, "the wait for the venv")
+    assert "waits" in daemon.project(project)["message"]
+    assert not any((project / name).exists() for name in (".venv", "venv", "env"))
+    assert main(["sync", str(project), "--from", "file"]) == 0  # the user asks for it
     python = project / ".venv" / "bin" / "python"
-
-    def has_alpha() -> bool:
-        if not python.exists():
-            return False
-        freeze: list[str | Path] = [python, "-m", "pip", "freeze"]
-        done = subprocess.run(freeze, capture_output=True, text=True, check=False)
-        return "alpha==1.0" in done.stdout
-
-    wait_for(has_alpha, 120, "a new venv with alpha")
+    assert "alpha==1.0" in run([python, "-m", "pip", "freeze"]).stdout
     daemon.idle()
     assert req.read_text() == "alpha==1.0\n"
     run([python, "-m", "pip", "install", "eta"])  # the new venv is watched
     wait_for(lambda: "eta==1.0" in req.read_text(), 30, "eta in the file")
+
+
+def test_the_tutorials_venv_made_again_stays_the_one_followed(
+    project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
+) -> None:
+    """`rm -rf venv && python -m venv venv`: the daemon waits for `venv` (it made a `.venv`
+    of its own and followed that before), fills it from the file, and follows it."""
+    import shutil
+
+    make_venv(project / "venv", "alpha==1.0")
+    req = project / "requirements.txt"
+    req.write_text("# the tutorial's\nalpha==1.0\n")
+    daemon = start(daemon_factory, project, tmp=tmp_path)
+    daemon.idle()
+    shutil.rmtree(project / "venv")
+    wait_for(lambda: daemon.project(project)["state"] == "drift", 30, "the wait for venv")
+    run([sys.executable, "-m", "venv", project / "venv"])
+    python = project / "venv" / "bin" / "python"
+    wait_for(
+        lambda: "alpha==1.0" in run([python, "-m", "pip", "freeze"]).stdout,
+        60,
+        "venv filled from the file",
+    )
+    shown = daemon.idle()["projects"][0]
+    assert shown["venv"] == str(project / "venv") and shown["state"] == "in-sync", shown
+    assert not (project / ".venv").exists()
+    run([python, "-m", "pip", "install", "eta"])
+    wait_for(lambda: "eta==1.0" in req.read_text(), 30, "eta in the file")
+    assert req.read_text() == "# the tutorial's\nalpha==1.0\neta==1.0\n"
 
 
 def test_venv_recreated_by_hand_is_filled_from_the_file(
@@ -237,8 +262,8 @@ def test_venv_recreated_by_hand_is_filled_from_the_file(
     daemon = start(daemon_factory, project, tmp=tmp_path)
     daemon.idle()
     shutil.rmtree(project / ".venv")
-    wait_for(lambda: daemon.project(project)["state"] == "error", 30, "the error state")
-    assert "no virtual environment" in daemon.project(project)["message"]
+    wait_for(lambda: daemon.project(project)["state"] == "drift", 30, "the wait for the venv")
+    assert "waits" in daemon.project(project)["message"]
     fresh = make_venv(project / ".venv")  # empty: filled from the file, the file untouched
     wait_for(lambda: "alpha==1.0" in pip_freeze(fresh), 60, "alpha installed in the new venv")
     daemon.idle()

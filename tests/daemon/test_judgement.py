@@ -234,9 +234,14 @@ def test_slow_pip_freeze_into_the_file_uninstalls_nothing(
     assert all(installed >= names for _, installed in looks), "packages were uninstalled"
     assert pip_freeze(venv) == before
     assert "held" not in {state for state, _ in looks}
-    assert req.read_text() == before
+    assert req.read_text() == text  # the user's comment is back, the freeze applied
     assert shown["state"] == "in-sync", shown
     assert installer_runs(daemon) == 0, daemon.output()
+    assert "pip freeze" in (shown["last_change"] or "")
+    assert main(["undo", str(project)]) == 0  # the bare freeze, if that was really wanted
+    assert req.read_text() == before
+    assert daemon.idle()["projects"][0]["state"] == "in-sync"
+    assert req.read_text() == before  # and it stays
 
 
 # ---- a removed line another package still needs -----------------------------------------------

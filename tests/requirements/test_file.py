@@ -378,7 +378,7 @@ def test_location_of_url_and_path_lines() -> None:
     [
         (b"alpha\nbeta\xff\n", 10, 2),
         (BOM + b"alpha\r\n\xc3(\n", 10, 2),
-        (b"\xfe\xff\x00a", 0, 1),
+        (b"\xfe\xff\xd8\x00", 2, 1),  # a lone surrogate after a UTF-16 BE BOM
     ],
 )
 def test_invalid_utf8_is_a_project_error(data: bytes, offset: int, lineno: int) -> None:

@@ -52,6 +52,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("sync", "diff", "history", "undo", "allow"), "syncing"),
     **dict.fromkeys(("status", "stop", "reload", "pause", "resume"), "control"),
     "run": "daemon",
+    "start": "start",
     "service": "service",
     "doctor": "doctor",
 }

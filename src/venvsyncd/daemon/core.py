@@ -27,7 +27,7 @@ from venvsyncd.daemon.watch import Watcher
 from venvsyncd.daemon.worker import act
 from venvsyncd.errors import ConfigError, VenvsyncdError
 from venvsyncd.paths import Locations
-from venvsyncd.project import resolve
+from venvsyncd.project import resolve, venvs_note
 from venvsyncd.wire.status import BUSY_STATES, PENDING, SYNCING, DaemonInfo, ProjectStatus
 
 log = logging.getLogger("venvsyncd")
@@ -227,6 +227,7 @@ class Daemon:
     def refresh(self, tracked: Tracked, rewatch: bool = True) -> None:
         """Re-resolve the project's venv (created, deleted or replaced) and watch it again."""
         tracked.project = resolve(tracked.entry)
+        tracked.venvs_note = venvs_note(tracked.project)
         old_site = tracked.site_packages
         tracked.site_packages = None
         tracked.python = None

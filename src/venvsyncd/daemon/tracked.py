@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from venvsyncd.config import ProjectEntry
+from venvsyncd.env.venvs import VENV_CANDIDATES
 from venvsyncd.project import Project
 from venvsyncd.wire.status import IN_SYNC, PAUSED, PENDING, ProjectStatus
 
@@ -35,6 +36,7 @@ class Tracked:
     recheck_at: float = 0.0  # monotonic time before which a busy venv is not looked at again
     extra_files: frozenset[str] = field(default_factory=frozenset)  # included files
     broken: tuple[str, ...] = ()  # what `pip check` would report, as of the last sync
+    venvs_note: str | None = None  # more than one venv in the folder: which is followed
     # Project files written to and not yet closed (path -> monotonic time of the last write):
     # a writer may still be at work, so the file is not acted on.
     writing: dict[str, float] = field(default_factory=dict)
@@ -65,8 +67,11 @@ class Tracked:
             self.writing.pop(dest, None)
 
     def is_venv_life(self, path: str) -> bool:
-        """Is `path` the venv itself or its site-packages (created, deleted, replaced)?"""
-        return path in (str(self.project.venv_root), str(self.site_packages))
+        """Is `path` a venv of the project or its site-packages (created, deleted, replaced)?"""
+        if path in (str(self.project.venv_root), str(self.site_packages)):
+            return True
+        folder, name = os.path.split(path)
+        return folder == str(self.project.path) and name in VENV_CANDIDATES
 
     def trigger_for(self, path: str) -> str:
         """What a change at `path` is, for the log."""
@@ -88,6 +93,7 @@ class Tracked:
         return os.path.dirname(path) == str(project.path) and os.path.basename(path) in (
             project.venv_root.name,
             project.requirements.name,
+            *VENV_CANDIDATES,  # a venv made (again) under another usual name
         )
 
     def status(self) -> ProjectStatus:
@@ -95,6 +101,8 @@ class Tracked:
         message = self.message
         if self.polled and self.state == IN_SYNC:
             message = self.polled
+        elif self.venvs_note and self.state == IN_SYNC:
+            message = self.venvs_note
         return ProjectStatus(
             path=str(project.path),
             venv=str(project.venv_root),

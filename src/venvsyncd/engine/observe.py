@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.env.venvs import Venv, marker_environment
 from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.encoding import UTF8, encode_kept
 from venvsyncd.requirements.file import RequirementsFile, load_requirements, parse_requirements
 from venvsyncd.requirements.wanted import Wanted, wanted_from
 
@@ -26,8 +27,9 @@ class FileSide:
     top: RequirementsFile
     includes: tuple[RequirementsFile, ...]
     data: bytes  # the top file's bytes as read
-    texts: dict[str, str]  # path -> text, for the top file and every include
+    texts: dict[str, str]  # path -> decoded text (a BOM as U+FEFF), the top file and includes
     wanted: tuple[Wanted, ...]
+    raw: dict[str, bytes] = field(default_factory=dict)  # path -> the bytes read, likewise
 
     def install_options(self) -> list[str]:
         """The files' own pip options, and their constraint files as `-c PATH`."""
@@ -39,11 +41,17 @@ class FileSide:
     @property
     def blank(self) -> bool:
         """Is the top file empty, or whitespace only?"""
-        return not self.data.decode("utf-8", "replace").lstrip("\ufeff").strip()
+        return not self.top.text.lstrip("\ufeff").strip()
 
     def bytes_of(self, path: Path) -> bytes | None:
         """The bytes read of `path`, the top file or an include (None: not one of them)."""
-        return next((r.to_bytes() for r in (self.top, *self.includes) if r.source == path), None)
+        return self.raw.get(str(path))
+
+    def bytes_for(self, path: str, text: str) -> bytes:
+        """A text kept for `path` (a snapshot's) as bytes: in the encoding `path` has now when
+        the text fits it (BOM or none alike), else UTF-8."""
+        found = (r.encoding for r in (self.top, *self.includes) if str(r.source) == path)
+        return encode_kept(text, next(found, UTF8))
 
 
 def _file_side(top: RequirementsFile, includes: tuple[RequirementsFile, ...]) -> FileSide:
@@ -51,8 +59,9 @@ def _file_side(top: RequirementsFile, includes: tuple[RequirementsFile, ...]) ->
     for include in includes:
         if not include.constraint:
             wanted += wanted_from(include)
-    texts = {str(r.source): r.to_bytes().decode("utf-8") for r in (top, *includes)}
-    return FileSide(top, includes, top.to_bytes(), texts, tuple(wanted))
+    texts = {str(r.source): r.text for r in (top, *includes)}
+    raw = {str(r.source): r.to_bytes() for r in (top, *includes)}
+    return FileSide(top, includes, top.to_bytes(), texts, tuple(wanted), raw)
 
 
 def with_files(file: FileSide, written: Mapping[Path, bytes]) -> FileSide:
@@ -104,3 +113,13 @@ def requires_map(
 
     extras = {w.name: w.extras for w in wanted if w.name is not None and w.extras}
     return read_dependencies(venv, marker_env).requires_map(extras)
+
+
+def unchanged(file: FileSide | None, requirements: Path) -> bool:
+    """Do the files still hold what the round read (re-read right before acting)?"""
+    if file is None:
+        return not requirements.exists()
+    try:
+        return all(Path(p).read_bytes() == data for p, data in file.raw.items())
+    except OSError:
+        return False

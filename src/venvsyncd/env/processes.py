@@ -1,13 +1,16 @@
-"""Which pip and uv processes act on a venv (Linux: /proc; elsewhere none are seen).
+"""Which pip and uv processes of this user act on a venv (psutil: Linux, macOS, Windows).
 
 pip takes no lock on the env, so a running pip is found by its command line: the venv's own
-`bin/python*` (pip's shebang) or `-m pip`/`pip` with a `--python`/`--prefix`/`--target` that
-points into the venv; uv by `uv pip install|uninstall|sync` with `--python`, `VIRTUAL_ENV` or
-the current folder's `.venv`.
+`bin/python*` or `Scripts\\python.exe` (pip's shebang or launcher) or `-m pip`/`pip` with a
+`--python`/`--prefix`/`--target` that points into the venv; uv by
+`uv pip install|uninstall|sync` with `--python`, `VIRTUAL_ENV` or the current folder's `.venv`.
+Only processes running as this user count: another user's process whose command line names
+our venv keeps no project pending (it cannot write the venv as us, and it must not be able to
+hold our syncs back).
 """
 
-# str paths and os calls on purpose: /proc is no place for Path.
-# ruff: noqa: PTH115, PTH118, PTH119, PTH120, PTH208
+# str paths and os calls on purpose: command lines hold strings, of either platform.
+# ruff: noqa: PTH118, PTH119, PTH120
 
 from __future__ import annotations
 
@@ -18,10 +21,14 @@ import shutil
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from venvsyncd.env.venvs import Venv
 
-_PIP_SCRIPT = re.compile(r"pip[0-9.]*$|pip(-[0-9.]+)?\.pyz$")  # pip, pip3.11, pip.pyz
+if TYPE_CHECKING:
+    import psutil
+
+_PIP_SCRIPT = re.compile(r"pip[0-9.]*(\.exe)?$|pip(-[0-9.]+)?\.pyz$", re.IGNORECASE)
 
 
 _PIP_VERBS = frozenset({"install", "uninstall"})
@@ -34,58 +41,72 @@ _SHELLS = frozenset({"sh", "bash", "dash", "zsh"})  # pip's `/bin/sh` shebang fo
 
 
 def installer_processes(venv: Venv, exclude: Collection[int] = ()) -> list[int]:
-    """Pids of pip/uv install, uninstall or sync commands acting on `venv` (Linux; else []).
+    """Pids of this user's pip/uv install, uninstall or sync commands acting on `venv`.
 
-    Reads every /proc/PID/cmdline; only for the few that look like an installer does it read
-    the process's cwd and (when permitted) environ to see which venv it acts on.
+    Reads every process's command line; only for the few that look like an installer does it
+    ask who runs it, then its cwd and environment, to see which venv it acts on.
     """
-    if not sys.platform.startswith("linux"):
-        return []
+    import psutil
+
     skip = {os.getpid(), *exclude}
     root = os.path.realpath(venv.root)
+    me = _owner(psutil.Process())
     found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) in skip:
+    for proc in psutil.process_iter():
+        if proc.pid in skip:
             continue
-        argv = _cmdline(name)
+        argv = _cmdline(proc)
         if argv is None or not _names_installer(argv):
             continue
-        target = installer_target(argv, _cwd(name), _environ(name))
+        owner = _owner(proc)
+        if owner is None or owner != me:  # another user's, or one we cannot tell
+            continue
+        target = installer_target(argv, _cwd(proc), _environ(proc))
         if target is not None and _inside(target, root):
-            found.append(int(name))
+            found.append(proc.pid)
     return sorted(found)
 
 
-def _cmdline(pid: str) -> list[str] | None:
+def _owner(proc: psutil.Process) -> object:
+    """Who `proc` runs as: its effective uid (POSIX), its `DOMAIN\\user` name (Windows); None
+    when that cannot be read (a process gone, or one the system will not describe to us)."""
+    import psutil
+
     try:
-        fd = os.open(f"/proc/{pid}/cmdline", os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
+        if sys.platform == "win32":
+            return proc.username()
+        return proc.uids().effective
+    except (psutil.Error, OSError):
         return None
+
+
+def _cmdline(proc: psutil.Process) -> list[str] | None:
+    import psutil
+
     try:
-        data = os.read(fd, 1 << 17)
-    except OSError:
+        argv = proc.cmdline()
+    except (psutil.Error, OSError):  # gone, a zombie, or not ours to read
         return None
-    finally:
-        os.close(fd)
-    if b"pip" not in data:  # both `pip install` and `uv pip install` say pip
-        return None
-    return [os.fsdecode(arg) for arg in data.rstrip(b"\0").split(b"\0")]
+    # both `pip install` and `uv pip install` say pip
+    return argv if argv and any("pip" in arg for arg in argv) else None
 
 
-def _cwd(pid: str) -> str:
+def _cwd(proc: psutil.Process) -> str:
+    import psutil
+
     try:
-        return os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        return "/"
+        return proc.cwd() or os.sep
+    except (psutil.Error, OSError):
+        return os.sep
 
 
-def _environ(pid: str) -> dict[str, str]:
+def _environ(proc: psutil.Process) -> dict[str, str]:
+    import psutil
+
     try:
-        data = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:  # another user's process
+        return dict(proc.environ())
+    except (psutil.Error, OSError):  # another user's, or a process the system hides
         return {}
-    pairs = (os.fsdecode(item).partition("=") for item in data.split(b"\0") if item)
-    return {key: value for key, _, value in pairs}
 
 
 def _names_installer(argv: Sequence[str]) -> bool:
@@ -94,7 +115,7 @@ def _names_installer(argv: Sequence[str]) -> bool:
 
 
 def _is_uv(argv: Sequence[str]) -> bool:
-    return os.path.basename(argv[0]) in ("uv", "uv.exe") and "pip" in argv[1:]
+    return os.path.basename(argv[0]).lower() in ("uv", "uv.exe") and "pip" in argv[1:]
 
 
 def _is_pip(argv: Sequence[str]) -> bool:
@@ -119,7 +140,7 @@ def installer_target(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) 
     if not _is_pip(argv):
         return None
     first = argv[1] if os.path.basename(argv[0]) in _SHELLS else argv[0]
-    if os.sep not in first:
+    if not os.path.dirname(first):  # a bare name, looked up on the process's PATH
         first = shutil.which(first, path=environ.get("PATH", "")) or first
     return os.path.normpath(os.path.join(cwd, first))
 
@@ -141,8 +162,9 @@ def _uv_target(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) -> str
 
 def _inside(target: str, root: str) -> bool:
     """`target` (a venv, or a file in it such as its bin/python symlink) lies in `root`."""
+    root = os.path.normcase(root)
     for path in (target, os.path.dirname(target)):
-        real = os.path.realpath(path)
+        real = os.path.normcase(os.path.realpath(path))
         if real == root or real.startswith(root + os.sep):
             return True
     return False

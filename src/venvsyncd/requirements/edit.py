@@ -1,12 +1,12 @@
 """The edits venvsyncd makes to a requirements file after the venv changed. Pure: no I/O.
 
-`apply_preserve` changes only the lines that must change and keeps every other byte;
-`apply_pip_style` makes the file the freeze. `render_change` is the one-line log summary.
+`apply_preserve` changes only the lines that must change and keeps every other byte, in the
+file's own encoding; `apply_pip_style` makes the file the freeze. `render_change` is the
+one-line log summary.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 import shlex
 from collections.abc import Sequence
@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.encoding import UTF8, encode
 from venvsyncd.requirements.file import LineKind, ReqLine, RequirementsFile, parse_requirements
 from venvsyncd.requirements.line import COMMENT_RE, split_ending
 
@@ -82,8 +83,14 @@ def apply_preserve(
     slots = [slot for line in req.lines for slot in _edit_line(plan, line)]
     new = sorted((d for d in delta.added if not _named(plan, d)), key=lambda d: d.name)
     slots = _insert(slots, new, req)
-    data = "".join(slot.raw for slot in slots).encode("utf-8")
-    edited = parse_requirements(codecs.BOM_UTF8 + data if req.bom else data, req.source)
+    data = encode("".join(slot.raw for slot in slots), req.encoding, req.source)
+    edited = parse_requirements(data, req.source)
+    if edited.encoding != req.encoding:  # a coding comment pushed past line 2
+        raise ProjectError(
+            f"{req.source}: the edit would move its coding comment below line 2, where pip "
+            "no longer reads it; the file was not written",
+            hint="move the coding comment to the first line, or save the file as UTF-8",
+        )
     return replace(edited, constraint=req.constraint)
 
 
@@ -258,9 +265,16 @@ def _terminated(slot: _Slot, newline: str) -> _Slot:
     return slot._replace(raw=raw)
 
 
-def apply_pip_style(freeze: Sequence[FrozenDist]) -> bytes:
-    """The whole file as `pip freeze` would print it (style "pip")."""
-    return "".join(line + "\n" for dist in freeze for line in dist.lines).encode("utf-8")
+def apply_pip_style(freeze: Sequence[FrozenDist], like: RequirementsFile | None = None) -> bytes:
+    """The whole file as `pip freeze` would print it (style "pip").
+
+    With `like` (the file it replaces), in that file's line ending and, when it has a BOM, its
+    encoding (a coding comment is not part of the freeze, so that file becomes UTF-8).
+    """
+    if like is None:
+        return "".join(line + "\n" for dist in freeze for line in dist.lines).encode("utf-8")
+    text = "".join(line + like.newline for dist in freeze for line in dist.lines)
+    return encode(text, like.encoding if like.bom else UTF8, like.source)
 
 
 def render_change(delta: EnvDelta) -> str:

@@ -1,27 +1,30 @@
 """A lossless model of a requirements file: every byte kept, every line understood as pip would.
 
 `parse_requirements` is pure; `load_requirements` reads a file and its `-r`/`-c` includes.
-`RequirementsFile.to_bytes()` of an unedited parse gives back exactly the bytes read.
+`RequirementsFile.to_bytes()` of an unedited parse gives back exactly the bytes read, in the
+encoding they were read in (`encoding.py`: UTF-8, UTF-16 or UTF-32, with or without a BOM).
 """
 
 from __future__ import annotations
 
-import codecs
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
 from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.encoding import UTF8, UTF8_BOM, Encoding, decode
 from venvsyncd.requirements.line import LineKind, ReqLine, is_url, logical_lines, parse_line
 
 __all__ = [
+    "Encoding",
     "Include",
     "LineKind",
     "ReqLine",
     "RequirementsFile",
     "load_requirements",
     "parse_requirements",
+    "parse_text",
 ]
 
 _NEWLINES = ("\r\n", "\n", "\r")
@@ -46,16 +49,26 @@ class Include(NamedTuple):
 
 @dataclass(frozen=True)
 class RequirementsFile:
-    """A requirements file as logical lines; `constraint` when it was read through `-c`."""
+    """A requirements file as logical lines, stored in `encoding`; `constraint` when it was
+    read through `-c`."""
 
     source: Path
     lines: tuple[ReqLine, ...]
-    bom: bool = False
+    encoding: Encoding = UTF8
     constraint: bool = False
 
     def to_bytes(self) -> bytes:
-        body = "".join(line.raw for line in self.lines).encode("utf-8")
-        return codecs.BOM_UTF8 + body if self.bom else body
+        return self.encoding.encode("".join(line.raw for line in self.lines))
+
+    @property
+    def text(self) -> str:
+        """The decoded file, its BOM (if any) as U+FEFF: the same text for the same content
+        in UTF-8 or UTF-16 (what snapshots keep)."""
+        return ("\ufeff" if self.encoding.bom else "") + "".join(line.raw for line in self.lines)
+
+    @property
+    def bom(self) -> bool:
+        return bool(self.encoding.bom)
 
     @property
     def newline(self) -> str:
@@ -141,23 +154,20 @@ class RequirementsFile:
 
 def parse_requirements(data: bytes, source: Path) -> RequirementsFile:
     """Model `data`, the bytes of the requirements file `source` (named in errors only)."""
-    bom = data.startswith(codecs.BOM_UTF8)
-    text = _decode(data[len(codecs.BOM_UTF8) :] if bom else data, source, bom)
+    text, encoding = decode(data, source)
+    return _parse(text, encoding, source)
+
+
+def parse_text(text: str, source: Path) -> RequirementsFile:
+    """Model a kept text (`RequirementsFile.text`, a snapshot's: a BOM as U+FEFF) without
+    going through bytes; its `to_bytes` is UTF-8 (with the BOM if it had one)."""
+    bom = text.startswith("\ufeff")
+    return _parse(text.removeprefix("\ufeff"), UTF8_BOM if bom else UTF8, source)
+
+
+def _parse(text: str, encoding: Encoding, source: Path) -> RequirementsFile:
     lines = tuple(parse_line(number, raw, joined) for number, raw, joined in logical_lines(text))
-    return RequirementsFile(source, lines, bom)
-
-
-def _decode(body: bytes, source: Path, bom: bool) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = body[: exc.start].decode("utf-8")
-        line = len((before + "x").splitlines())
-        offset = exc.start + (len(codecs.BOM_UTF8) if bom else 0)
-        raise ProjectError(
-            f"{source} is not valid UTF-8: byte {offset} (line {line}) cannot be decoded",
-            hint="save the file as UTF-8; venvsyncd edits only UTF-8 requirements files",
-        ) from exc
+    return RequirementsFile(source, lines, encoding)
 
 
 def load_requirements(path: Path) -> tuple[RequirementsFile, list[RequirementsFile]]:
@@ -203,7 +213,7 @@ def _load_includes(
             continue
         nested = parse_requirements(_read(include.path, where), include.path)
         if include.constraint:
-            nested = RequirementsFile(nested.source, nested.lines, nested.bom, constraint=True)
+            nested = replace(nested, constraint=True)
         found.append(nested)
         _load_includes(nested, (*stack, key), found)
 

@@ -4,6 +4,10 @@ One request per connection: the client sends one JSON object on one `\\n`-termin
 line, the daemon answers with one such line and closes. A reply is always a dict; a failure
 is `{"error": "...", "hint": "..."}`, with `"exit": 2` when the error is a bad config.
 
+The transport is a Unix socket at the runtime folder's `venvsyncd.sock`; on Windows it is the
+named pipe of that path (`pipes.py`), with the same framing and the same errors: a missing
+pipe is a daemon that is not running. Callers pass the socket path either way.
+
 Imported by every client command, so only the standard library at module level.
 """
 
@@ -12,11 +16,19 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from venvsyncd.errors import ConfigError, DaemonNotRunning, VenvsyncdError
+
+if sys.platform == "win32":
+    from venvsyncd.wire.pipes import PipeChannel
+
+    Connection: TypeAlias = PipeChannel  # a named pipe with the socket calls the wire uses
+else:
+    Connection: TypeAlias = socket.socket
 
 MAX_REQUEST = 1024 * 1024  # bytes in a request line, newline excluded
 MAX_REPLY = 64 * 1024 * 1024  # a status with many projects is still far below this
@@ -49,7 +61,7 @@ def decode_frame(line: bytes) -> dict[str, Any]:
     return value
 
 
-def read_frame(sock: socket.socket, limit: int, deadline: float) -> bytes | None:
+def read_frame(sock: Connection, limit: int, deadline: float) -> bytes | None:
     """One line from `sock`, newline stripped, by `deadline` (time.monotonic()).
 
     None when the peer closed without sending anything. At end of stream the bytes so far
@@ -71,39 +83,63 @@ def read_frame(sock: socket.socket, limit: int, deadline: float) -> bytes | None
             return bytes(buffer) if buffer or chunk else None
 
 
+def address(socket_path: Path) -> str:
+    """What the daemon of `socket_path` listens on, for messages: the path, or the pipe."""
+    if sys.platform == "win32":
+        from venvsyncd.wire.pipes import pipe_name
+
+        return pipe_name(socket_path)
+    return str(socket_path)
+
+
 def not_running(socket_path: Path) -> DaemonNotRunning:
     return DaemonNotRunning(
-        f"the venvsyncd daemon is not running (no answer on {socket_path})", hint=START_HINT
+        f"the venvsyncd daemon is not running (no answer on {address(socket_path)})",
+        hint=START_HINT,
     )
 
 
-def connect(socket_path: Path, timeout: float) -> socket.socket:
-    """A connected socket, or DaemonNotRunning when nothing listens on `socket_path`."""
-    if not hasattr(socket, "AF_UNIX"):
-        raise VenvsyncdError("talking to the daemon needs Unix sockets, which this Python lacks")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
+def connect(socket_path: Path, timeout: float) -> Connection:
+    """A connection to the daemon, or DaemonNotRunning when nothing listens on `socket_path`
+    (on Windows: on its pipe)."""
     try:
-        _connect_when_there_is_room(sock, socket_path, time.monotonic() + timeout)
+        return _open(socket_path, timeout)
     except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
-        sock.close()
         raise not_running(socket_path) from None
     except PermissionError:
-        sock.close()
         raise VenvsyncdError(
-            f"permission denied connecting to {socket_path}",
+            f"permission denied connecting to {address(socket_path)}",
             hint="the socket belongs to another user; run venvsyncd as its owner",
         ) from None
     except TimeoutError:
-        sock.close()
         raise
     except OSError as exc:  # a path too long for AF_UNIX, a folder that is not ours, ...
-        sock.close()
-        raise VenvsyncdError(f"cannot connect to {socket_path}: {exc.strerror or exc}") from None
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+        where = address(socket_path)
+        raise VenvsyncdError(f"cannot connect to {where}: {exc.strerror or exc}") from None
+
+
+if sys.platform == "win32":
+
+    def _open(socket_path: Path, timeout: float) -> Connection:
+        from venvsyncd.wire import pipes
+
+        return pipes.connect(pipes.pipe_name(socket_path), timeout)
+
+else:
+
+    def _open(socket_path: Path, timeout: float) -> Connection:
+        if not hasattr(socket, "AF_UNIX"):
+            raise VenvsyncdError(
+                "talking to the daemon needs Unix sockets, which this Python lacks"
+            )
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            _connect_when_there_is_room(sock, socket_path, time.monotonic() + timeout)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
 
 def _connect_when_there_is_room(sock: socket.socket, path: Path, deadline: float) -> None:
@@ -138,7 +174,8 @@ def request(socket_path: Path, op: str, timeout: float = 10.0, /, **args: Any) -
             reply = _request_once(socket_path, deadline, {"op": op, **args})
         except TimeoutError:
             raise VenvsyncdError(
-                f"the daemon did not answer {op!r} within {timeout:g} s (socket {socket_path})",
+                f"the daemon did not answer {op!r} within {timeout:g} s"
+                f" (on {address(socket_path)})",
                 hint="see the daemon's log; `venvsyncd stop` and start it again if it hangs",
             ) from None
         if reply.get("error") != BUSY or time.monotonic() + pause >= deadline:
@@ -159,16 +196,21 @@ def _request_once(socket_path: Path, deadline: float, message: dict[str, Any]) -
             _send(sock, encode_frame(message))
             line = read_frame(sock, MAX_REPLY, deadline)
     except (FrameError, ConnectionResetError) as exc:
-        raise VenvsyncdError(f"bad answer from the daemon on {socket_path}: {exc}") from None
+        raise VenvsyncdError(
+            f"bad answer from the daemon on {address(socket_path)}: {exc}"
+        ) from None
     if line is None:
-        raise VenvsyncdError(f"the daemon on {socket_path} closed the connection without answering")
+        where = address(socket_path)
+        raise VenvsyncdError(f"the daemon on {where} closed the connection without answering")
     try:
         return decode_frame(line)
     except FrameError as exc:
-        raise VenvsyncdError(f"bad answer from the daemon on {socket_path}: {exc}") from None
+        raise VenvsyncdError(
+            f"bad answer from the daemon on {address(socket_path)}: {exc}"
+        ) from None
 
 
-def _send(sock: socket.socket, frame: bytes) -> None:
+def _send(sock: Connection, frame: bytes) -> None:
     """Send `frame`; a daemon that closed early (it refused us) still gets its reply read."""
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         sock.sendall(frame)

@@ -2,18 +2,18 @@
 
 It knows nothing of projects. `IpcServer(path, handlers)` answers each request by looking its
 `"op"` up in `handlers`; the wire format lives in `client.py`, the socket's setup in
-`endpoint.py`. One connection carries
+`endpoint.py` (on Windows a named pipe named after `path`, `pipes.py`). One connection carries
 one request and one reply; each connection gets its own short-lived thread, so a handler may
 block (a `wait` op) while others are answered. The server answers `ping` itself with its pid
 unless the table says otherwise; `claim_socket` relies on that.
 
-One daemon per user: an flock on `<runtime dir>/venvsyncd.lock`, held while the server lives,
-settles two daemons starting at once; a socket file nobody answers on is stale and replaced.
+One daemon per user: an exclusive lock on `<runtime dir>/venvsyncd.lock`, held while the
+server lives, settles two daemons starting at once; a socket file nobody answers on is stale
+and replaced.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -26,14 +26,8 @@ from typing import Any
 
 from venvsyncd.errors import VenvsyncdError
 from venvsyncd.wire import client
-from venvsyncd.wire.endpoint import (
-    LOCK_NAME,
-    acquire_lock,
-    bind_socket,
-    claim_socket,
-    ensure_private_dir,
-    peer_allowed,
-)
+from venvsyncd.wire.client import Connection
+from venvsyncd.wire.endpoint import LOCK_NAME, acquire_lock, ensure_private_dir, listen
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -45,7 +39,8 @@ REPLY_TIMEOUT = 5.0  # seconds to write the reply
 
 
 class IpcServer:
-    """A Unix socket server bound at `path` (mode 0600, in a 0700 folder) until `close()`."""
+    """A Unix socket server bound at `path` (mode 0600, in a 0700 folder) until `close()`;
+    on Windows the named pipe of `path`, open to this user only."""
 
     def __init__(
         self,
@@ -63,18 +58,13 @@ class IpcServer:
         self._stop = threading.Event()
         self._serving = threading.Lock()  # held by the accept loop while it runs
         self._closing = threading.Lock()
-        self._wake_r, self._wake_w = socket.socketpair()
         ensure_private_dir(path.parent)
         self._lock_fd = acquire_lock(path.parent / LOCK_NAME, path)
         try:
-            claim_socket(path)
-            self._sock = bind_socket(path)
+            self._listener = listen(path)
         except BaseException:
             os.close(self._lock_fd)
-            self._wake_r.close()
-            self._wake_w.close()
             raise
-        self._inode = path.stat().st_ino
 
     def __enter__(self) -> IpcServer:
         return self
@@ -92,16 +82,9 @@ class IpcServer:
 
     def serve_forever(self) -> None:
         """Accept connections until `close()`; each one is handled on its own thread."""
-        import selectors
-
-        with self._serving, selectors.DefaultSelector() as selector:
-            if self._stop.is_set():
-                return
-            selector.register(self._sock, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
+        with self._serving:
             while not self._stop.is_set():
-                if any(key.fileobj is self._sock for key, _ in selector.select()):
-                    self._accept_one()
+                self._accept_one()
 
     def drain(self, timeout: float) -> bool:
         """Wait until the connections in flight have sent their replies (e.g. to `stop`)."""
@@ -126,22 +109,19 @@ class IpcServer:
             if self._stop.is_set():
                 return
             self._stop.set()
-            self._wake_w.send(b"x")
+            self._listener.wake()
             with self._serving:  # the accept loop has returned (or never ran)
-                self._sock.close()
-            self._wake_r.close()
-            self._wake_w.close()
-            with contextlib.suppress(FileNotFoundError):
-                if self.path.stat().st_ino == self._inode:
-                    os.unlink(self.path)
-            os.close(self._lock_fd)  # releases the flock
+                self._listener.close()
+            os.close(self._lock_fd)  # releases the lock
 
     def _accept_one(self) -> None:
         try:
-            conn, _ = self._sock.accept()
+            conn = self._listener.accept()
         except OSError as exc:  # the peer gave up already, or out of file descriptors
             log.warning("accept on %s failed: %s", self.path, exc)
             self._stop.wait(0.1)  # do not spin while the listener stays readable
+            return
+        if conn is None:  # woken by close(), or a client that left before it was served
             return
         if not self._slots.acquire(blocking=False):
             busy = {"error": client.BUSY, "hint": "too many connections; try again"}
@@ -153,7 +133,7 @@ class IpcServer:
             self._slots.release()
             _reply_and_close(conn, {"error": client.BUSY, "hint": "try again"})
 
-    def _serve_connection(self, conn: socket.socket) -> None:
+    def _serve_connection(self, conn: Connection) -> None:
         try:
             _reply_and_close(conn, self._answer(conn))
         except Exception:  # never let a connection take the server down
@@ -162,8 +142,8 @@ class IpcServer:
         finally:
             self._slots.release()
 
-    def _answer(self, conn: socket.socket) -> dict[str, Any] | None:
-        if not peer_allowed(conn, os.geteuid()):
+    def _answer(self, conn: Connection) -> dict[str, Any] | None:
+        if not self._listener.allowed(conn):
             return {"error": "permission denied"}
         deadline = time.monotonic() + self.request_timeout
         try:
@@ -203,7 +183,7 @@ def _ping(message: dict[str, Any]) -> dict[str, Any]:
     return {"pid": os.getpid()}
 
 
-def _reply_and_close(conn: socket.socket, reply: dict[str, Any] | None) -> None:
+def _reply_and_close(conn: Connection, reply: dict[str, Any] | None) -> None:
     with conn:
         if reply is None:
             return
