@@ -135,9 +135,8 @@ def test_kill_during_own_install_then_restart_reconciles(
     project: Path, daemon_factory: list[DaemonProcess], tmp_path: Path
 ) -> None:
     wheels = slow_wheelhouse(tmp_path)
-    venv, req, daemon = watched(
-        daemon_factory, project, tmp_path, "# keep me\nalpha==1.0\n", "alpha==1.0"
-    )
+    text = f"# keep me\n--find-links {wheels}\nalpha==1.0\n"  # its source approved at once
+    venv, req, daemon = watched(daemon_factory, project, tmp_path, text, "alpha==1.0")
     req.write_text(f"# keep me\n--find-links {wheels}\nalpha==1.0\nslowpkg\n")
     wait_for(lambda: daemon.project(project)["state"] == "syncing", 60, "the daemon's install")
     wait_for(lambda: (venv.site_packages / "slowpkg").exists(), 60, "its pip to write")

@@ -46,7 +46,10 @@ def test_installer_failures_are_errors_and_lose_nothing(tmp_path: Path, daemons:
         "offline": (base + f"--index-url {LOOPBACK_INDEX}\nnosuchpkg==1.0\n", "Connection refused"),
     }
     projects = {name: new_project(tmp_path, name, base, "alpha==1.0") for name in edits}
-    write_config([{"path": str(p)} for p, _ in [*projects.values(), (healthy.path, None)]])
+    # trust = "all": the failures come from sources the edits bring (tests/daemon/test_trust.py
+    # is where such sources wait for `allow`)
+    folders = [p for p, _ in [*projects.values(), (healthy.path, None)]]
+    write_config([{"path": str(p), "trust": "all"} for p in folders])
     env = daemon_env(drop=["PIP_NO_INDEX"], PIP_INDEX_URL=LOOPBACK_INDEX, PIP_RETRIES="1")
     daemon = daemons(env=env)
     daemon.idle()

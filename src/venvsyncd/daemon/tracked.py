@@ -51,6 +51,8 @@ class Tracked:
         wanted |= {Path(p).parent for p in self.extra_files}
         if self.site_packages is not None:
             wanted.add(self.site_packages)
+        else:  # a venv being made (again): its pyvenv.cfg appearing is the sign it is there
+            wanted |= {self.project.path / name for name in VENV_CANDIDATES}
         return {f for f in wanted if f.is_dir()}
 
     def is_file(self, path: str) -> bool:
@@ -71,6 +73,8 @@ class Tracked:
         if path in (str(self.project.venv_root), str(self.site_packages)):
             return True
         folder, name = os.path.split(path)
+        if name == "pyvenv.cfg":
+            folder, name = os.path.split(folder)
         return folder == str(self.project.path) and name in VENV_CANDIDATES
 
     def trigger_for(self, path: str) -> str:
@@ -90,6 +94,8 @@ class Tracked:
             return True
         if self.is_file(path):
             return True
+        if self.site_packages is None and os.path.basename(path) == "pyvenv.cfg":
+            return self.is_venv_life(path)
         return os.path.dirname(path) == str(project.path) and os.path.basename(path) in (
             project.venv_root.name,
             project.requirements.name,

@@ -87,8 +87,8 @@ def _cmdline(proc: psutil.Process) -> list[str] | None:
         argv = proc.cmdline()
     except (psutil.Error, OSError):  # gone, a zombie, or not ours to read
         return None
-    # both `pip install` and `uv pip install` say pip
-    return argv if argv and any("pip" in arg for arg in argv) else None
+    # `pip install`, `uv pip install` and `-m ensurepip` say pip; `-m venv` makes a venv
+    return argv if argv and any("pip" in arg or arg == "venv" for arg in argv) else None
 
 
 def _cwd(proc: psutil.Process) -> str:
@@ -110,8 +110,23 @@ def _environ(proc: psutil.Process) -> dict[str, str]:
 
 
 def _names_installer(argv: Sequence[str]) -> bool:
+    if _makes_venv(argv) is not None:
+        return True
     verbs = _UV_VERBS if _is_uv(argv) else _PIP_VERBS
     return any(arg in verbs for arg in argv[1:])
+
+
+def _makes_venv(argv: Sequence[str]) -> str | None:
+    """The venv a `python -m venv DIR` or `python -m ensurepip` (which `venv` runs to put pip
+    in) is making, as written, else None: a venv being made is a venv being installed into."""
+    args = list(argv[1:])
+    for index, (flag, module) in enumerate(itertools.pairwise(args)):
+        if flag.startswith("-") and flag.endswith("m") and module == "ensurepip":
+            return argv[0]
+        if flag.startswith("-") and flag.endswith("m") and module == "venv":
+            folders = [a for a in args[index + 2 :] if not a.startswith("-")]
+            return folders[-1] if folders else None
+    return None
 
 
 def _is_uv(argv: Sequence[str]) -> bool:
@@ -135,6 +150,9 @@ def installer_target(argv: Sequence[str], cwd: str, environ: Mapping[str, str]) 
     """
     if not argv or not _names_installer(argv):
         return None
+    made = _makes_venv(argv)
+    if made is not None:
+        return os.path.normpath(os.path.join(cwd, made))
     if _is_uv(argv):
         return _uv_target(argv, cwd, environ)
     if not _is_pip(argv):
