@@ -153,16 +153,16 @@ def build_key(wanted: Wanted) -> str:
 
 
 def check_paths(file: FileSide) -> None:
-    """A line that is neither a requirement nor an existing path (`-r /etc/passwd`): pip
-    refuses the file, and so does venvsyncd, before anything of it reaches an installer."""
+    """Local paths pip would refuse as the disk is now (`RequirementsFile.path_problems`): a
+    line that is no requirement and no existing path (`-r /etc/passwd`), a folder that is no
+    project. The file is refused before anything of it reaches an installer; the line is not
+    quoted (it may be a secret: `-r ~/.netrc`)."""
     for req in (file.top, *file.includes):
-        for line in req.requirements():
-            path = None if line.name or line.editable or not line.url else line.url
-            if path is None or is_url(path) or Path(_where(req, path)).exists():
-                continue
-            raise ProjectError(  # its text is not quoted: it may be a secret (`-r ~/.netrc`)
-                f"{req.source} line {line.lineno} is neither a requirement nor an existing "
-                "path: this is not a requirements file, and nothing of it was installed",
+        problems = req.path_problems()
+        if problems:
+            lineno, why = problems[0]
+            raise ProjectError(
+                f"{req.source} line {lineno}: {why}; nothing of this file was installed",
                 hint="fix that line, or the -r/-c line that includes this file",
             )
 

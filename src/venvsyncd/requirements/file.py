@@ -14,7 +14,14 @@ from typing import NamedTuple
 
 from venvsyncd.errors import ProjectError
 from venvsyncd.requirements.encoding import UTF8, UTF8_BOM, Encoding, decode
-from venvsyncd.requirements.line import LineKind, ReqLine, is_url, logical_lines, parse_line
+from venvsyncd.requirements.line import (
+    LineKind,
+    ReqLine,
+    is_archive,
+    is_url,
+    logical_lines,
+    parse_line,
+)
 
 __all__ = [
     "Encoding",
@@ -84,11 +91,27 @@ class RequirementsFile:
         return [line for line in self.lines if line.kind is LineKind.REQUIREMENT]
 
     def problems(self) -> list[tuple[int, str]]:
-        """(line number, message) for each line pip would refuse."""
+        """(line number, message) for each line pip refuses whatever the disk holds: lines it
+        cannot read or install from, and in a constraints file the forms it takes only as
+        requirements."""
+        found = [(line.lineno, line.error) for line in self.lines if line.error is not None]
+        if self.constraint:  # pip's `check_invalid_constraint_type`, markers not looked at
+            found += [
+                (line.lineno, why) for line in self.requirements() if (why := _no_constraint(line))
+            ]
+        return sorted(found)
+
+    def path_problems(self) -> list[tuple[int, str]]:
+        """(line number, message) for each local path pip refuses as the disk is now: one that
+        does not exist, a folder that is no Python project, a file that is no package archive,
+        an editable that is no folder. Paths are taken from the file's folder, as venvsyncd
+        installs them (pip takes them from its working folder); messages do not quote them."""
         return [
-            (line.lineno, line.error or "cannot parse")
-            for line in self.lines
-            if line.kind is LineKind.UNPARSABLE
+            (line.lineno, why)
+            for line in self.requirements()
+            if line.url is not None
+            and not is_url(line.url)
+            and (why := _path_problem(line, Path(os.path.normpath(self.source.parent / line.url))))
         ]
 
     def options(self) -> list[str]:
@@ -150,6 +173,29 @@ class RequirementsFile:
             return line.url.split("#", 1)[0]
         path = Path(os.path.normpath(self.source.parent / line.url))
         return path.as_uri() if path.is_absolute() else line.url
+
+
+def _no_constraint(line: ReqLine) -> str | None:
+    if line.editable:
+        return "editable requirements are not allowed as constraints"
+    if line.name is None:
+        return "unnamed requirements are not allowed as constraints"
+    return "constraints cannot have extras" if line.extras else None
+
+
+def _path_problem(line: ReqLine, path: Path) -> str | None:
+    """pip's `parse_editable` and `_get_url_from_path`, and what its build then needs."""
+    if path.is_dir():
+        if (path / "pyproject.toml").is_file() or (path / "setup.py").is_file():
+            return None
+        return "the folder it names is not installable: neither setup.py nor pyproject.toml"
+    if line.editable:
+        return "not a valid editable requirement: it names no folder (nor a VCS URL)"
+    if is_archive(line.url or ""):
+        return None if path.is_file() else "it looks like a file name, but the file does not exist"
+    if path.is_file():
+        return "it names a file that is no package archive (include a requirements file with -r)"
+    return "it looks like a path, but the file does not exist"
 
 
 def parse_requirements(data: bytes, source: Path) -> RequirementsFile:

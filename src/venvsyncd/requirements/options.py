@@ -9,6 +9,11 @@ import shlex
 from typing import Any, NoReturn
 
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
+# pip's --use-feature choices: its new features, and those now always on (a warning only)
+_FEATURES: tuple[str, ...] = ("fast-deps", "inprocess-build-deps", "venv-isolation", "truststore")
+_FEATURES += ("no-binary-enable-wheel-cache", "build-constraint")
+# Options whose value pip takes as a list of names, refusing one that starts with "-"
+_NAME_LISTS = ("--no-binary", "--only-binary", "--all-releases", "--only-final")
 
 
 # pip's SUPPORTED_OPTIONS + SUPPORTED_OPTIONS_REQ: (flags, takes a value)
@@ -38,7 +43,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], bool], ...] = (
 LineOption = tuple[str, str | None]  # (long flag as pip names it, value; None for a switch)
 
 
-class OptionError(Exception):
+class OptionError(ValueError):
     pass
 
 
@@ -69,13 +74,28 @@ def _option_parser() -> _OptionParser:
     return parser
 
 
-def _record_option(option: optparse.Option, _flag: str, value: str | None, parser: Any) -> None:
-    flag = option.get_opt_string()
-    if flag == "--hash" and value is not None:
+def _record_option(option: optparse.Option, flag: str, value: str | None, parser: Any) -> None:
+    name = option.get_opt_string()
+    if value is not None:
+        _check_value(name, flag, value)
+    parser.values.seen.append((name, value))
+
+
+def _check_value(name: str, flag: str, value: str) -> None:
+    """What pip's option callbacks and choices refuse (`cmdoptions`), `flag` as written."""
+    if name == "--hash":
         algo, sep, _digest = value.partition(":")
         if not sep or algo not in _STRONG_HASHES:
             raise OptionError(f"--hash must be one of {', '.join(_STRONG_HASHES)}:digest")
-    parser.values.seen.append((flag, value))
+    elif name == "--use-feature" and value not in _FEATURES:
+        choices = ", ".join(_FEATURES)
+        raise OptionError(
+            f"option --use-feature: invalid choice: {value!r} (choose from {choices})"
+        )
+    elif name == "--config-settings" and "=" not in value:
+        raise OptionError(f"Arguments to {flag} must be of the form KEY=VAL")
+    elif name in _NAME_LISTS and value.startswith("-"):
+        raise OptionError(f"{name} option requires 1 argument")
 
 
 def parse_options(option_text: str) -> tuple[LineOption, ...]:
