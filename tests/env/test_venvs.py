@@ -83,7 +83,8 @@ def test_posix_layout(tmp_path: Path) -> None:
 
 
 def test_windows_layout(tmp_path: Path) -> None:
-    root = fake_venv(tmp_path / "v", "home = C:\\Python312\nversion = 3.12.1\n", windows=True)
+    cfg = "home = C:\\Python312\nversion = 3.12.1\ninclude-system-site-packages = false\n"
+    root = fake_venv(tmp_path / "v", cfg, windows=True)
     venv = load_venv(root)
     assert venv.windows_layout
     assert venv.site_packages == root / "Lib" / "site-packages"

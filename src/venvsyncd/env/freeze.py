@@ -3,16 +3,17 @@
 Mirrors pip 26.3 running in the venv's interpreter (pip's `operations/freeze.py`), without
 running it: the path entries come from `sitepath`; in each, distributions are found as
 `importlib.metadata` lists them (`.dist-info`/`.egg-info` folders and files, `EGG-INFO` in a
-`*.egg` folder, in directory order grouped by name), then `*.egg-link` targets, first per
+`*.egg` folder or zipped egg, in directory or archive order grouped by name; a zip file on
+the path is read as a folder, a wheel file is skipped), then `*.egg-link` targets, first per
 canonical name winning; the canonical name and version come from a `.dist-info` folder's
 name, the printed name from METADATA `Name:`. Lines for URL and editable installs are in
-`freeze_urls`. Not covered: zip files on the path, and the current directory that
-`python -m pip` adds in front of `sys.path`.
+`freeze_urls`. Not covered: the current directory that `python -m pip` adds in front of
+`sys.path`.
 """
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH118, PTH119, PTH120, PTH122, PTH208
+# ruff: noqa: PTH113, PTH118, PTH119, PTH120, PTH122
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from venvsyncd.env.freeze_urls import (
     parse_direct_url,
     url_to_path,
 )
+from venvsyncd.env.metadata import ZipListing, list_location, read_file
+from venvsyncd.env.metadata import read_headers as read_headers  # re-exported: part of freeze's API
 from venvsyncd.env.sitepath import python_version, venv_sys_path
 from venvsyncd.env.venvs import Venv
 
@@ -39,9 +42,6 @@ SKIPPED_BEFORE_3_12 = frozenset({"setuptools", "distribute", "wheel"})
 _VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _NORMAL_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
 _SEPARATORS = re.compile(r"[-_.]+")
-_HEADER_LINE = re.compile(r"[\x21-\x39\x3b-\x7e]*:|[\t ]|From ")
-_WANTED = ("name", "version")
-_HEAD_BYTES = 8192
 
 
 def installed(venv: Venv) -> tuple[FrozenDist, ...]:
@@ -104,13 +104,12 @@ class _Info(NamedTuple):
     canonical: str
     dir_version: str | None  # from `name-version.dist-info`
     headers: dict[str, str] | None  # METADATA headers, when naming needed them already
+    archive: str | None = None  # the zip file on the path that holds `path`
 
 
 def _listdir(folder: str) -> list[str] | None:
-    try:
-        return os.listdir(folder)
-    except OSError:
-        return None
+    """A path entry's names (a zip file's as a `ZipListing`), None when it has none."""
+    return list_location(folder)
 
 
 def _discover(listings: list[tuple[str, list[str] | None]]) -> Iterator[_Info]:
@@ -123,8 +122,11 @@ def _discover(listings: list[tuple[str, list[str] | None]]) -> Iterator[_Info]:
 
 
 def _find(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
+    if location.endswith(".whl") and _looks_like_wheel(location):
+        return  # pip does not look inside a wheel file on the path
+    archive = names.archive if isinstance(names, ZipListing) else None
     for path in _info_paths(location, names or ()):
-        info = _info(path)
+        info = _info(path, archive)
         if info is None or info.canonical in found:
             continue
         found.add(info.canonical)
@@ -152,7 +154,20 @@ def _lookup_key(name: str) -> str:
     return _SEPARATORS.sub("_", name).lower()
 
 
-def _info(path: str) -> _Info | None:
+def _looks_like_wheel(location: str) -> bool:
+    """pip's `_looks_like_wheel`: a file named as a wheel that is a zip file."""
+    import zipfile
+
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+    try:
+        parse_wheel_filename(os.path.basename(location))
+    except InvalidWheelFilename:
+        return False
+    return os.path.isfile(location) and zipfile.is_zipfile(location)
+
+
+def _info(path: str, archive: str | None = None) -> _Info | None:
     """Name the metadata at `path` as pip >= 24.2 does; None when it has no name at all."""
     stem, suffix = os.path.splitext(os.path.basename(path))
     dir_name, dir_version = "", None
@@ -163,15 +178,17 @@ def _info(path: str) -> _Info | None:
     elif suffix == ".egg-info":
         dir_name = stem.split("-", 1)[0]
     if dir_name:
-        return _Info(path, canonicalize(dir_name), dir_version, None)
-    headers = read_headers(path)
+        return _Info(path, canonicalize(dir_name), dir_version, None, archive)
+    headers = read_headers(path, archive)
     if "name" not in headers:
         return None  # pip: "Skipping ... due to invalid metadata entry 'name'"
-    return _Info(path, canonicalize(headers["name"]), dir_version, headers)
+    return _Info(path, canonicalize(headers["name"]), dir_version, headers, archive)
 
 
 def _find_egg_linked(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
-    """Distributions in the folders that `*.egg-link` files in `location` name."""
+    """Distributions in the folders that `*.egg-link` files in folder `location` name."""
+    if isinstance(names, ZipListing):
+        return
     for child in names or ():
         if not child.endswith(".egg-link") or child == ".egg-link":
             continue
@@ -206,84 +223,23 @@ class _EggLinks:
         return any(Path(e, c).is_file() for e in self.entries for c in candidates)
 
 
-def read_headers(path: str) -> dict[str, str]:
-    """METADATA's first `Name` and `Version` values (lower-cased keys), as `email` parses them.
-
-    Reads `METADATA`, else `PKG-INFO`, else `path` itself (an `.egg-info` file), the first that
-    is not empty, as `importlib.metadata` does; only the head of the file when that holds both.
-    """
-    for candidate in (os.path.join(path, "METADATA"), os.path.join(path, "PKG-INFO"), path):
-        try:
-            with open(candidate, "rb") as meta:
-                head = meta.read(_HEAD_BYTES)
-                if not head:
-                    continue
-                complete = len(head) < _HEAD_BYTES
-                headers, final = _parse_headers(_lines(head, complete))
-                if not (complete or final):
-                    headers, _ = _parse_headers(_lines(head + meta.read(), True))
-                return headers
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-            continue
-    return {}
-
-
-def _lines(data: bytes, complete: bool) -> list[str]:
-    """Lines of `data` with universal newlines; without a cut-off last line unless `complete`."""
-    if not complete:
-        data = data[: max(data.rfind(b"\n"), data.rfind(b"\r")) + 1]
-    lines = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return lines if complete else lines[:-1]
-
-
-def _parse_headers(lines: list[str]) -> tuple[dict[str, str], bool]:
-    """The wanted headers' first values as `email.feedparser` reads them, and whether that
-    is final (the header block ended, or all wanted headers were seen)."""
-    found: dict[str, str] = {}
-    name, value = "", list[str]()
-    for line in lines:
-        if not line or not _HEADER_LINE.match(line):
-            _keep(found, name, value)
-            return found, True
-        if line[0] in " \t":
-            if name:
-                value.append(line)
-            continue
-        _keep(found, name, value)
-        if len(found) == len(_WANTED):
-            return found, True
-        name, value = "", []
-        colon = line.find(":")
-        if colon > 0 and not line.startswith("From "):
-            name, value = line[:colon], [line[colon + 1 :].lstrip(" \t")]
-    _keep(found, name, value)
-    return found, False
-
-
-def _keep(found: dict[str, str], name: str, value: list[str]) -> None:
-    key = name.lower()
-    if key in _WANTED and key not in found:
-        found[key] = "\n".join(value).rstrip("\r\n")
-
-
-def _read_direct_url(info_path: str) -> DirectUrl | None:
+def _read_direct_url(info: _Info) -> DirectUrl | None:
+    data = read_file(info.path, "direct_url.json", info.archive)
     try:
-        with open(os.path.join(info_path, "direct_url.json"), "rb") as data:
-            text = data.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return None if data is None else parse_direct_url(data.decode("utf-8"))
+    except UnicodeDecodeError:
         return None
-    return parse_direct_url(text)
 
 
 def _frozen(info: _Info, links: _EggLinks) -> FrozenDist:
     """The dist's freeze lines, as `FrozenRequirement.from_dist` and `__str__` make them."""
-    headers = info.headers if info.headers is not None else read_headers(info.path)
+    headers = info.headers if info.headers is not None else read_headers(info.path, info.archive)
     raw_name = headers.get("name", info.canonical)
     raw_version = headers.get("version")
     version_text = info.dir_version or raw_version
     version = None if version_text is None else normalized_version(version_text)
     display = f"{raw_name}=={version}" if version is not None else f"{raw_name}==={raw_version}"
-    direct = _read_direct_url(info.path)
+    direct = _read_direct_url(info)
     if direct is not None:
         project = url_to_path(direct.url) if direct.kind == "dir" and direct.editable else ""
     else:

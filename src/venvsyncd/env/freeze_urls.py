@@ -3,29 +3,25 @@
 Mirrors pip 26.3: `direct_url.json` is read and validated as `packaging.direct_url` does
 (anything invalid counts as absent) and turned into `Name @ URL` as
 `utils/direct_url_helpers.py` does; editables get the lines of `operations/freeze.py`'s
-`_get_editable_info` with git asked the questions pip's `vcs/git.py` asks. Only git is
-known: a project under Mercurial, Subversion or Bazaar shows as having no version control.
+`_get_editable_info`, asking the version control tool (`vcs`) what pip's `vcs` package asks.
 """
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH110, PTH117, PTH118, PTH120, PTH121
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import string
-import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-GIT_TIMEOUT = 10.0  # seconds, per git command
-_SCP_RE = re.compile(r"^(\w+@)?([^/:]+):(\w[^:]*)$")
+from venvsyncd.env.vcs import NoRemote, RemoteNotValid, ToolFailed, ToolMissing, backend_for
+
 _NO_LOCATION = "## !! Could not determine repository location"
 
 
@@ -49,22 +45,6 @@ class EditableLines(NamedTuple):
 
 class _Invalid(Exception):
     """direct_url.json does not follow PEP 610 (pip then ignores it)."""
-
-
-class _NoRemote(Exception):
-    """pip's RemoteNotFoundError."""
-
-
-class _RemoteNotValid(Exception):
-    """pip's RemoteNotValidError; the argument is the remote's URL."""
-
-
-class _GitMissing(Exception):
-    """pip's BadCommand: no git (or no such folder to run it in)."""
-
-
-class _GitFailed(Exception):
-    """pip's InstallationError: git exited with an error, or timed out."""
 
 
 def parse_direct_url(text: str) -> DirectUrl | None:
@@ -171,116 +151,24 @@ def editable_lines(project: str, raw_name: str, display: str) -> EditableLines:
     """
     location = os.path.normcase(os.path.abspath(project))
     file_url = Path(location).as_uri()
-    if not _in_git_repository(location):
-        return EditableLines(
-            (f"# Editable install with no version control ({display})",), location, file_url
-        )
-    try:
-        requirement = _git_requirement(location, raw_name)
-    except _NoRemote:
-        comment = f"# Editable Git install with no remote ({display})"
+    backend = backend_for(location)
+    if backend is None:
+        comment = f"# Editable install with no version control ({display})"
         return EditableLines((comment,), location, file_url)
-    except _RemoteNotValid as exc:
+    try:
+        requirement = backend.requirement(location, raw_name)
+    except NoRemote:
+        comment = f"# Editable {backend.label} install with no remote ({display})"
+        return EditableLines((comment,), location, file_url)
+    except RemoteNotValid as exc:
         comments = (
-            f"# Editable Git install ({display}) with either a deleted local remote or"
-            " invalid URI:",
+            f"# Editable {backend.label} install ({display}) with either a deleted local"
+            " remote or invalid URI:",
             f"# '{exc.args[0]}'",
         )
         return EditableLines(comments, location, file_url)
-    except _GitMissing:
+    except ToolMissing:
         return EditableLines((), location, file_url)
-    except _GitFailed:
+    except ToolFailed:
         return EditableLines((_NO_LOCATION,), location, file_url)
     return EditableLines((), requirement, requirement)
-
-
-def _in_git_repository(location: str) -> bool:
-    """Git's `get_repository_root`: a `.git` here, else `git rev-parse --show-toplevel`."""
-    if os.path.exists(os.path.join(location, ".git")):
-        return True
-    try:
-        _git(["rev-parse", "--show-toplevel"], location)
-    except (_GitMissing, _GitFailed):
-        return False
-    return True
-
-
-def _git_requirement(location: str, raw_name: str) -> str:
-    """`Git.get_src_requirement`: `git+URL@sha#egg=Name` (+ `&subdirectory=`)."""
-    remotes = _git(["config", "--get-regexp", r"remote\..*\.url"], location, ok=(0, 1))
-    lines = remotes.splitlines()
-    if not lines:
-        raise _NoRemote
-    found = next((ln for ln in lines if ln.startswith("remote.origin.url ")), lines[0])
-    url = _remote_to_pip_url([*found.split(" "), ""][1].strip())
-    # pip asks `rev-parse HEAD`, then `rev-parse --git-dir`: one call, same failures.
-    head, git_dir = (*_git(["rev-parse", "HEAD", "--git-dir"], location).splitlines(), "", "")[:2]
-    git_dir = git_dir.strip()
-    if not os.path.isabs(git_dir):
-        git_dir = os.path.join(location, git_dir)
-    repo_root = os.path.abspath(os.path.join(git_dir, ".."))
-    subdir = _project_subdirectory(location, repo_root)
-    egg = raw_name.replace("-", "_")
-    requirement = f"git+{url}@{urllib.parse.quote(head.strip(), '/')}#egg={egg}"
-    return requirement + (f"&subdirectory={subdir}" if subdir else "")
-
-
-def _remote_to_pip_url(url: str) -> str:
-    """`Git._git_remote_to_pip_url`: URL as is, local path as file: URL, SCP form as ssh://."""
-    if re.match(r"\w+://", url):
-        return url
-    if os.path.isabs(url) and os.path.exists(url):
-        return Path(url).as_uri()
-    match = _SCP_RE.match(url)
-    if match:
-        return match.expand(r"ssh://\1\2/\3")
-    raise _RemoteNotValid(url)
-
-
-def _project_subdirectory(location: str, repo_root: str) -> str | None:
-    """`find_path_to_project_root_from_repo_root`: the project folder relative to the repo."""
-    folder = location
-    while not _is_installable_dir(folder):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
-    try:
-        if os.path.samefile(repo_root, folder):
-            return None
-    except OSError:
-        pass
-    return os.path.relpath(folder, repo_root)
-
-
-def _is_installable_dir(folder: str) -> bool:
-    path = Path(folder)
-    return path.is_dir() and ((path / "pyproject.toml").is_file() or (path / "setup.py").is_file())
-
-
-def _git(args: list[str], cwd: str, ok: tuple[int, ...] = (0,)) -> str:
-    """Run git in `cwd` without the caller's GIT_* variables; its stdout.
-
-    Not `commands.run_command`: git's stdout must stay apart from its stderr here.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise _GitMissing from exc
-    except subprocess.TimeoutExpired as exc:
-        raise _GitFailed from exc
-    if proc.returncode not in ok:
-        raise _GitFailed
-    return proc.stdout

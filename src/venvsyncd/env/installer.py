@@ -36,8 +36,10 @@ class Installer:
         if self.uv is not None:
             flags = ["--no-build"] if wheels_only else []
             return [self.uv, "pip", "install", "--python", str(venv.python), *flags, *args]
+        # Last: pip's format options are read in order, so a `--no-binary` of the file's (or
+        # of one of its lines) given before cannot undo it.
         flags = ["--only-binary", ":all:"] if wheels_only else []
-        return [str(venv.python), "-m", "pip", "install", *flags, *args]
+        return [str(venv.python), "-m", "pip", "install", *args, *flags]
 
     def uninstall_argv(self, venv: Venv, names: Sequence[str]) -> list[str]:
         if self.uv is not None:

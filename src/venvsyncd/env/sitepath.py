@@ -6,33 +6,49 @@ base installation's standard library folders, the venv's site-packages and the p
 the user site and the base installation's site-packages with their `.pth` additions. The
 current directory that `python -m pip` puts first is not part of it, nor `PYTHONPATH`.
 
+A `.pth` line starting with `import` is code that may change `sys.path`; it is never run
+here. When a `.pth` file has one, the venv's interpreter is asked for its `sys.path` in a
+subprocess instead, and the answer is kept while the computed path and the `.pth` files (their
+mtime, size and inode) stay the same.
+
 Paths are strings here, spelled as `site.py` spells them (`os.path.abspath`, no symlink
 resolution): pip compares and prints them as strings.
 """
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH110, PTH111, PTH112, PTH118, PTH120, PTH208
+# ruff: noqa: PTH110, PTH111, PTH112, PTH116, PTH118, PTH120, PTH208
 
 from __future__ import annotations
 
+import json
 import locale
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from venvsyncd.env.commands import CommandError, run_command
 from venvsyncd.env.venvs import Venv
 
 _HIDDEN_FLAGS = getattr(stat, "UF_HIDDEN", 0)
 _HIDDEN_ATTRIBUTES = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
+_MARK = "venvsyncd-sys-path:"
+# `-c` puts "" first, where `python -m pip` puts the current directory: left out, as here.
+_ASK_PATH = (
+    "import json, sys; p = sys.path; "
+    "print('\\n" + _MARK + "' + json.dumps(p[1:] if p[:1] == [''] else p))"
+)
+ASK_TIMEOUT = 30.0  # seconds
+_asked: dict[str, tuple[Hashable, tuple[str, ...]]] = {}  # interpreter -> (key, its sys.path)
 
 
 class SitePath(NamedTuple):
-    """The interpreter's path entries in order (a `.pth` file's `import` lines are not run)."""
+    """The interpreter's path entries in order; `asked` when the interpreter gave them."""
 
     entries: tuple[str, ...]
+    asked: bool = False
 
 
 def python_version(venv: Venv) -> tuple[int, int] | None:
@@ -59,7 +75,40 @@ def venv_sys_path(venv: Venv) -> SitePath:
     if venv.include_system_site_packages:
         builder.add_site_dirs(_user_site(version, venv.windows_layout))
         builder.add_site_dirs(_system_site_dirs(base, version, venv.windows_layout))
-    return SitePath(tuple(builder.entries))
+    computed = tuple(builder.entries)
+    if not builder.runs_code:
+        return SitePath(computed)
+    key = (computed, tuple(builder.pth_files), _stat_key(str(venv.root / "pyvenv.cfg")))
+    python = str(venv.python)
+    kept = _asked.get(python)
+    if kept is None or kept[0] != key:
+        kept = (key, _ask_interpreter(python))
+        _asked[python] = kept
+    return SitePath(kept[1], True) if kept[1] else SitePath(computed)
+
+
+def _ask_interpreter(python: str) -> tuple[str, ...]:
+    """The interpreter's `sys.path` after `site` ran its `.pth` files; () when it cannot say."""
+    try:
+        output = run_command([python, "-c", _ASK_PATH], timeout=ASK_TIMEOUT)
+    except CommandError:
+        return ()
+    for line in reversed(output.splitlines()):
+        if line.startswith(_MARK):
+            try:
+                found = json.loads(line[len(_MARK) :])
+            except ValueError:
+                return ()
+            return tuple(p for p in found if isinstance(p, str))
+    return ()
+
+
+def _stat_key(path: str) -> tuple[str, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return path, st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def base_prefix(venv: Venv, version: tuple[int, int] | None) -> str | None:
@@ -148,6 +197,8 @@ class _Builder:
         self.version = version
         self.entries: list[str] = []
         self.known: set[str] = set()
+        self.pth_files: list[tuple[str, int, int, int] | None] = []  # what was read
+        self.runs_code = False  # a `.pth` file has an `import` line
 
     def seed(self, paths: Iterable[str]) -> None:
         """The path entries `getpath` computed (site.py's starting `known_paths`)."""
@@ -176,13 +227,15 @@ class _Builder:
             self._add_pth(site_dir, name)
 
     def _add_pth(self, site_dir: str, name: str) -> None:
-        """One `.pth` file, as `site.addpackage` reads it; `import` lines are skipped."""
+        """One `.pth` file, as `site.addpackage` reads it; `import` lines are noted, not run."""
         full = os.path.join(site_dir, name)
+        self.pth_files.append(_stat_key(full))
         lines = _pth_lines(full, self.version)
         for line in lines:
             if line.startswith("#") or not line.strip():
                 continue
             if line.startswith(("import ", "import\t")):
+                self.runs_code = True
                 continue
             path = os.path.abspath(os.path.join(site_dir, line.rstrip()))
             if os.path.normcase(path) not in self.known and os.path.exists(path):

@@ -109,7 +109,9 @@ def load_venv(root: Path) -> Venv:
         windows_layout=windows,
         version=version,
         site_packages=site_packages,
-        include_system_site_packages=cfg.get("include-system-site-packages", "").lower() == "true",
+        # site.venv(): "true" unless the file says otherwise
+        include_system_site_packages=cfg.get("include-system-site-packages", "true").lower()
+        == "true",
         home=Path(home) if home else None,
         implementation=cfg.get("implementation"),
     )
