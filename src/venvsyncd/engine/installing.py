@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
 from venvsyncd.engine.observe import EnvSide, FileSide, read_env
 from venvsyncd.engine.outcome import SyncRequest
 from venvsyncd.engine.plan import Plan
@@ -9,6 +14,20 @@ from venvsyncd.engine.report import install_summary
 from venvsyncd.env.installer import choose_installer, create_venv, install, uninstall
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
+from venvsyncd.requirements.wanted import installer_args
+
+
+@contextlib.contextmanager
+def _handed_file(lines: Sequence[str]) -> Iterator[list[str]]:
+    """`-r FILE` of a temporary requirements file (in a folder of the user's alone) holding
+    `lines`, for as long as the install runs; nothing when there are none."""
+    if not lines:
+        yield []
+        return
+    with tempfile.TemporaryDirectory(prefix="venvsyncd-") as folder:
+        path = Path(folder) / "requirements.txt"
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        yield ["-r", str(path)]
 
 
 def run_installer(
@@ -24,8 +43,9 @@ def run_installer(
     cwd = project.requirements.parent
     if plan.install:
         options = file.install_options() if file is not None else []
-        args = [arg for wanted in plan.install for arg in wanted.args]
-        install(installer, env.venv, [*options, *args], cwd, wheels_only)
+        handed = installer_args(plan.install, installer.kind)
+        with _handed_file(handed.file_lines) as extra:
+            install(installer, env.venv, [*options, *handed.argv, *extra], cwd, wheels_only)
     if plan.uninstall:
         uninstall(installer, env.venv, plan.uninstall)
 

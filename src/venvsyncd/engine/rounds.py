@@ -36,7 +36,7 @@ from venvsyncd.engine.trust import (
     unattended,
     wheels_only_failure,
 )
-from venvsyncd.engine.writeback import planned_writes
+from venvsyncd.engine.writeback import planned_writes, read_compiled_from
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.commands import CommandError
 from venvsyncd.errors import ProjectError
@@ -180,7 +180,7 @@ def _install(sides: Sides, plan: Plan) -> Step:
 def _write(sides: Sides, plan: Plan) -> Step:
     """Write the env's changes into the file(s), each a compare-and-swap of what was read."""
     project, store, env, file = sides.project, sides.store, sides.env, sides.file
-    writes = planned_writes(project, env, file, plan)
+    writes = planned_writes(project, env, file, plan, read_compiled_from(project, env, file, plan))
     if writes.outside is not None:
         return Step(_final(sides, "drift", plan, file, writes.outside))
     if not writes.files:
@@ -194,7 +194,7 @@ def _write(sides: Sides, plan: Plan) -> Step:
     if written is not None:  # announced first, in case this process dies half way
         store.save_pending(_snapshot_of(sides, env, written))
     for path, data in writes.files.items():
-        expected = None if file is None else file.bytes_of(path)
+        expected = writes.expected.get(path, None if file is None else file.bytes_of(path))
         result = store.write(path, data, writes.summary, expected)
         if not result.written:
             store.drop_pending()

@@ -5,35 +5,63 @@ edited in that include (by the same lossless rules), so long as the include is i
 project folder: venvsyncd writes nothing outside it (an include there, or the file itself
 when it is a symlink out of the project), and says so instead. A new package goes
 to the top file. A change to a package that no file names (a dependency) writes nothing.
+
+A top file that pip-compile made from a `.in` file in the project (its header says which)
+stays one: a package the user installed at top level (one no other installed package
+requires) is added to that `.in` file too, by the same lossless rules, so that the next
+pip-compile keeps it. `read_compiled_from` reads what that takes (the `.in` file and what the
+installed packages require); everything else here is pure.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
-from venvsyncd.engine.observe import EnvSide, FileSide
+from venvsyncd.engine.observe import EnvSide, FileSide, requires_map
 from venvsyncd.engine.plan import Plan
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.project import Project
+from venvsyncd.requirements.compiled import compiled_from
 from venvsyncd.requirements.edit import EnvDelta, apply_pip_style, apply_preserve, render_change
-from venvsyncd.requirements.file import RequirementsFile
+from venvsyncd.requirements.file import MAX_FILE_BYTES, RequirementsFile, parse_requirements
+
+_NOTHING_READ: Mapping[Path, bytes | None] = MappingProxyType({})
 
 
 class Writes(NamedTuple):
     files: dict[Path, bytes]  # the files whose bytes change -> their new bytes
     summary: str  # what is written where: "+beta==1.0 -> requirements.txt; ~alpha 2.0 -> base.txt"
     outside: str | None = None  # why nothing is written: a change belongs in a file outside
+    # what each file of `files` held when read (None: it did not exist), for the
+    # compare-and-swap: the `.in` file is none of the files `FileSide` read
+    expected: Mapping[Path, bytes | None] = _NOTHING_READ
+
+
+class CompiledFrom(NamedTuple):
+    """The `.in` file the top file was compiled from, as read, and what each installed
+    package requires there (`observe.requires_map`)."""
+
+    source: RequirementsFile
+    requires: Mapping[str, tuple[str, ...]]
 
 
 NO_WRITES = Writes({}, "")
 
 
-def planned_writes(project: Project, env: EnvSide, file: FileSide | None, plan: Plan) -> Writes:
-    """The writes `plan` makes of the requirements file(s) for the env as it is now."""
+def planned_writes(
+    project: Project,
+    env: EnvSide,
+    file: FileSide | None,
+    plan: Plan,
+    compiled: CompiledFrom | None = None,
+) -> Writes:
+    """The writes `plan` makes of the requirements file(s) for the env as it is now; with
+    `compiled` (`read_compiled_from`), of the `.in` file too."""
     if project.settings.mode == "install" or not plan.touches_file:
         return NO_WRITES
     if file is None or project.settings.style == "pip":
@@ -41,13 +69,82 @@ def planned_writes(project: Project, env: EnvSide, file: FileSide | None, plan: 
         if file is not None and data == file.data:
             return NO_WRITES
         what = f"{len(env.frozen)} packages" if file is None else render_change(plan.edit)
-        return Writes({project.requirements: data}, f"{what} -> {project.requirements.name}")
-    return _preserve_writes(project, env, file, plan.edit)
+        expected = {project.requirements: None if file is None else file.data}
+        summary = f"{what} -> {project.requirements.name}"
+        return Writes({project.requirements: data}, summary, expected=expected)
+    writes = _preserve_writes(project, env, file, plan.edit)
+    if compiled is None or writes.outside is not None:
+        return writes
+    return _with_source(project, writes, env, _top_share(plan.edit, file), compiled)
+
+
+def read_compiled_from(
+    project: Project, env: EnvSide, file: FileSide | None, plan: Plan
+) -> CompiledFrom | None:
+    """What `planned_writes` needs to add new packages to the `.in` file the top file was
+    compiled from: None unless the plan adds packages to such a file (style "preserve") and
+    that `.in` file is inside the project. Reads it, and the venv's dependencies."""
+    settings = project.settings
+    if file is None or settings.style == "pip" or settings.mode == "install":
+        return None
+    if not _top_share(plan.edit, file).added:
+        return None
+    path = compiled_from(file.top)
+    if path is None or not _inside(project.path, path) or file.bytes_of(path) is not None:
+        return None
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError:  # no such file (any more): the top file alone is written
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        return None
+    requires = requires_map(env.venv, env.marker_env, file.wanted)
+    return CompiledFrom(parse_requirements(data, path), requires)
+
+
+def _top_share(delta: EnvDelta, file: FileSide) -> EnvDelta:
+    return _share(delta, file.top, _owners(file), is_top=True)
+
+
+def _with_source(
+    project: Project, writes: Writes, env: EnvSide, top: EnvDelta, compiled: CompiledFrom
+) -> Writes:
+    """`writes` and the packages of `top` installed at top level added to the `.in` file
+    (one it names already, however it says so, is left as the user wrote it)."""
+    source = compiled.source
+    required = {dep for name, deps in compiled.requires.items() for dep in deps if dep != name}
+    required |= {line.name for line in source.requirements() if line.name is not None}
+    fresh = tuple(_as_source_line(d) for d in top.added if d.name not in required)
+    if not fresh or not _inside(project.path, source.source):
+        return writes
+    data = apply_preserve(source, EnvDelta(added=fresh), env.marker_env).to_bytes()
+    if data == source.to_bytes():
+        return writes
+    added = " ".join(f"+{d.raw_name}" for d in fresh)
+    summary = "; ".join(
+        filter(None, (writes.summary, f"{added} -> {_shown(project, source.source)}"))
+    )
+    return writes._replace(
+        files={**writes.files, source.source: data},
+        summary=summary,
+        expected={**writes.expected, source.source: source.to_bytes()},
+    )
+
+
+def _as_source_line(dist: FrozenDist) -> FrozenDist:
+    """How a `.in` file names a package: by name alone (pip-compile pins it, and keeps the
+    installed version while the output file has it), or by its freeze lines when installed
+    from a URL, a path or as an editable, which a name alone would not find."""
+    if dist.url is not None or dist.editable:
+        return dist
+    return dist._replace(lines=(dist.raw_name,))
 
 
 def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvDelta) -> Writes:
     owners = _owners(file)
     files: dict[Path, bytes] = {}
+    expected: dict[Path, bytes | None] = {}
     parts: list[str] = []
     outside: list[str] = []
     for req in (file.top, *file.includes):
@@ -61,6 +158,7 @@ def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvD
         data = apply_preserve(req, share, env.marker_env).to_bytes()
         if data != req.to_bytes():
             files[req.source] = data
+            expected[req.source] = req.to_bytes()
             parts.append(f"{render_change(share)} -> {name}")
     if outside:
         why = "; ".join(outside)
@@ -71,7 +169,7 @@ def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvD
             "written. Edit that file yourself, or run `venvsyncd sync --from file` to make "
             "the venv follow the files",
         )
-    return Writes(files, "; ".join(parts))
+    return Writes(files, "; ".join(parts), expected=expected)
 
 
 def _owners(file: FileSide) -> dict[str, Path]:

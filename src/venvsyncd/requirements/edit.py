@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
+from venvsyncd.requirements.compiled import new_line_index, via_length
 from venvsyncd.requirements.encoding import UTF8, encode
 from venvsyncd.requirements.file import LineKind, ReqLine, RequirementsFile, parse_requirements
 from venvsyncd.requirements.line import COMMENT_RE, split_ending
@@ -80,7 +81,7 @@ def apply_preserve(
         )
     wanted = {dist.name: dist for dist in (*delta.added, *delta.changed)}
     plan = _Plan(req, wanted, frozenset(delta.removed), marker_env)
-    slots = [slot for line in req.lines for slot in _edit_line(plan, line)]
+    slots = _edited(plan, req.lines)
     new = sorted((d for d in delta.added if not _named(plan, d)), key=lambda d: d.name)
     slots = _insert(slots, new, req)
     data = encode("".join(slot.raw for slot in slots), req.encoding, req.source)
@@ -94,12 +95,31 @@ def apply_preserve(
     return replace(edited, constraint=req.constraint)
 
 
+def _edited(plan: _Plan, lines: Sequence[ReqLine]) -> list[_Slot]:
+    """Every line edited; a removed requirement's `# via` block goes with it."""
+    slots: list[_Slot] = []
+    raws = [line.raw for line in lines]
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if _is_removed(plan, line):
+            slots += _removed(line)
+            index += via_length(raws, index)
+        else:
+            slots += _edit_line(plan, line)
+    return slots
+
+
+def _is_removed(plan: _Plan, line: ReqLine) -> bool:
+    named = line.kind is LineKind.REQUIREMENT and line.name in plan.removed
+    return named and line.applies(plan.marker_env)
+
+
 def _edit_line(plan: _Plan, line: ReqLine) -> list[_Slot]:
     kept = [_Slot(line.raw, line.name)]
     if line.kind is not LineKind.REQUIREMENT or not line.applies(plan.marker_env):
         return kept
-    if line.name is not None and line.name in plan.removed:
-        return _removed(line)
     dist = _dist_for(plan, line)
     if dist is None:
         return kept
@@ -236,22 +256,14 @@ def _rebuilt(line: ReqLine, version: str) -> str:
 
 
 def _insert(slots: list[_Slot], new: Sequence[FrozenDist], req: RequirementsFile) -> list[_Slot]:
-    """New dists' freeze lines: in sorted position in a sorted file, else at the end."""
-    in_order = req.sorted_requirements() and any(slot.name for slot in slots)
+    """New dists' freeze lines, each where `compiled.new_line_index` puts it."""
     for dist in new:
         text = "".join(line + req.newline for line in dist.lines)
-        index = _sorted_index(slots, dist.name) if in_order else len(slots)
+        index = new_line_index([s.raw for s in slots], [s.name for s in slots], dist.name)
         if index > 0:
             slots[index - 1] = _terminated(slots[index - 1], req.newline)
         slots = [*slots[:index], _Slot(text, dist.name), *slots[index:]]
     return slots
-
-
-def _sorted_index(slots: list[_Slot], name: str) -> int:
-    """After the last requirement sorting before `name`, else before the first requirement."""
-    named = [i for i, slot in enumerate(slots) if slot.name is not None]
-    before = [i for i in named if (slots[i].name or "") <= name]
-    return before[-1] + 1 if before else named[0]
 
 
 def _terminated(slot: _Slot, newline: str) -> _Slot:

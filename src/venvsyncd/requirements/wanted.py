@@ -4,16 +4,26 @@ Pure, and pip's rules: a named requirement is satisfied when the installed versi
 specifier (pre-releases allowed); a false marker asks for nothing; URL, VCS and editable
 requirements are pip's to judge, so they are only "satisfied" when the same source is
 installed (pip's `req_install.check_if_exists` and `SpecifierSet.contains(prereleases=True)`).
+
+A line's own options reach the installer with it (`Wanted.args`, as `--flag=value` after the
+requirement): `--no-binary`/`--only-binary` (pip and uv take them on the command line, where
+they mean what they mean on a file's line: the install's format control), `--config-settings`
+and `--hash`. pip scopes those two to their line only in a requirements file (it has no
+`--hash` option, and its `--config-settings` applies to every requirement named on the
+command line), so `installer_args` hands such lines to pip as a temporary requirements file;
+uv reads `--hash` only in a file too, and takes `--config-settings-package NAME:KEY=VALUE`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple, TypeGuard
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.requirements.file import ReqLine, RequirementsFile
@@ -21,6 +31,12 @@ from venvsyncd.requirements.line import is_url
 
 # Never uninstalled by venvsyncd, whatever the file says.
 PROTECTED = frozenset({"pip", "setuptools", "wheel", "venvsyncd"})
+# A requirement line's options that act on its install (pip 26.3 `req_file.py`: the
+# SUPPORTED_OPTIONS_REQ, and the format control any line sets); an editable takes no hash.
+_LINE_OPTIONS = ("--no-binary", "--only-binary", "--config-settings", "--hash")
+_EDITABLE_OPTIONS = ("--no-binary", "--only-binary", "--config-settings")
+# Those pip scopes to their own line only when it reads them in a requirements file.
+_FILE_SCOPED = ("--config-settings=", "--hash=")
 
 
 class Wanted(NamedTuple):
@@ -111,6 +127,14 @@ def _install_args(line: ReqLine, location: str | None) -> tuple[str, ...]:
     installer, though `location` drops it to compare sources. A local path, relative to the
     requirements file's folder, goes as an absolute path (a `file:` URL after a name).
     """
+    return _requirement_args(line, location) + tuple(
+        f"{flag}={value}"
+        for flag, value in line.options
+        if flag in (_EDITABLE_OPTIONS if line.editable else _LINE_OPTIONS)
+    )
+
+
+def _requirement_args(line: ReqLine, location: str | None) -> tuple[str, ...]:
     if line.editable:
         return ("-e", _local(location, line) if _is_file(location) else _editable_target(line))
     if line.name is not None:
@@ -165,3 +189,72 @@ def _file_path(uri: str) -> str:
     from urllib.parse import unquote, urlsplit
 
     return unquote(urlsplit(uri).path)
+
+
+class InstallerArgs(NamedTuple):
+    """What an installer is handed for some lines: arguments for its command line, and the
+    lines of a temporary requirements file to hand it as `-r FILE` (none: no file)."""
+
+    argv: tuple[str, ...]
+    file_lines: tuple[str, ...] = ()
+
+
+def installer_args(install: Sequence[Wanted], installer: str) -> InstallerArgs:
+    """`install`'s lines for "pip" or "uv" (see the module's docstring).
+
+    pip gets every line in the file once one needs it: a `--hash` puts pip in hash-checking
+    mode for the whole install, as the user's file would, and their format control is the
+    same from a file's line as from the command line.
+    """
+    if installer == "uv":
+        return _uv_args(install)
+    if any(arg.startswith(_FILE_SCOPED) for w in install for arg in w.args):
+        return InstallerArgs((), tuple(requirements_line(w.args) for w in install))
+    return InstallerArgs(tuple(arg for w in install for arg in w.args))
+
+
+def _uv_args(install: Sequence[Wanted]) -> InstallerArgs:
+    argv: list[str] = []
+    lines: list[str] = []
+    for wanted in install:
+        head, options = _split_args(wanted.args)
+        hashes = tuple(o for o in options if o.startswith("--hash="))
+        if hashes:
+            lines.append(requirements_line(head + hashes))
+        else:
+            argv += head
+        argv += [_uv_option(wanted, o) for o in options if not o.startswith("--hash=")]
+    return InstallerArgs(tuple(argv), tuple(lines))
+
+
+def _uv_option(wanted: Wanted, option: str) -> str:
+    """uv scopes a build setting to a package by name (`--config-settings-package`)."""
+    setting = option.removeprefix("--config-settings=")
+    if setting == option or wanted.name is None:
+        return option
+    return f"--config-settings-package={wanted.name}:{setting}"
+
+
+def _split_args(args: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A line's args as (the requirement or `-e TARGET`, its `--flag=value` options)."""
+    size = 2 if args[:1] == ("-e",) else 1
+    return args[:size], args[size:]
+
+
+def requirements_line(args: tuple[str, ...]) -> str:
+    """A line's args as a requirements-file line: the requirement as written (pip reads it
+    unsplit), options and an editable's target quoted for pip's shlex split."""
+    head, options = _split_args(args)
+    written = head[0] if len(head) == 1 else f"-e {shlex.quote(head[1])}"
+    return " ".join([written, *(shlex.quote(option) for option in options)])
+
+
+def asks_for_source(wanted: Wanted) -> bool:
+    """Does the line's own `--no-binary` (its name, or `:all:`) make the installer build it
+    from source? Such an install is not wheels-only, whatever flags come before it."""
+    for arg in wanted.args:
+        if arg.startswith("--no-binary="):
+            names = {canonicalize_name(n) for n in arg.removeprefix("--no-binary=").split(",")}
+            if ":all:" in names or wanted.name in names:
+                return True
+    return False
