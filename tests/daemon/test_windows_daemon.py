@@ -333,3 +333,18 @@ def test_the_ipc_server_on_a_named_pipe(win_host: WinProject, tmp_path: Path) ->
     assert result["busy"] == "busy"  # one connection slot, taken: a second pipe instance says so
     assert result["released"] is True
     assert result["after"] is None  # closed: no pipe left, no daemon
+
+
+def test_a_powershell_file_goes_through_sync_on_windows(win_project: WinProject) -> None:
+    """Windows PowerShell 5's `pip freeze > requirements.txt` writes UTF-16 LE with a BOM and
+    CRLF; `venvsyncd sync` under the Windows Python keeps all of it, and the comment."""
+    bom = b"\xff\xfe"
+    text = "# made by PowerShell\r\nalpha==1.0\r\n"
+    win_project.requirements.write_bytes(bom + text.encode("utf-16-le"))
+    win_project.windows.pip(win_project.folder / ".venv", "install", "beta==1.0")
+    done = win_project.venvsyncd(
+        "sync", str(win_project.windows.winpath(win_project.folder)), "--from", "env"
+    )
+    assert done.returncode == 0, done.stderr
+    expected = bom + (text + "beta==1.0\r\n").encode("utf-16-le")
+    assert win_project.requirements.read_bytes() == expected
