@@ -86,8 +86,8 @@ _SETTINGS_CHECKS: dict[str, Check] = {
     "style": choice(STYLES),
     "initial": choice(INITIALS),
     "create_venv": boolean,
-    "trust": choice(TRUSTS),
     "python": string("python3", optional=False),
+    "trust": choice(TRUSTS),
 }
 _ENTRY_CHECKS: dict[str, Check] = {
     "path": string("~/code/app", optional=False),
