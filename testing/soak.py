@@ -293,6 +293,8 @@ class Soak:
         choice = self.rng.choice(["undo", "allow"])
         self.counts[choice] += 1
         code, output = _command(choice, p.path)
+        if choice == "undo":  # the user's undo writes the file too: its replaced version is kept
+            p.allowance += 1
         p.log.append(f"held, then {choice} (exit {code}): {output}")
         if code != 0:
             self._problem(p, "not in sync", f"`venvsyncd {choice}` exited {code}: {output}")
