@@ -94,14 +94,25 @@ def read_file(path: Path) -> FileSide | None:
         )
     top, includes = load_requirements(path)
     for req in (top, *includes):
-        problems = req.problems()
-        if problems:
-            lineno, message = problems[0]
-            raise ProjectError(
-                f"{req.source} line {lineno}: {message}",
-                hint="fix that line; venvsyncd acts only on files pip can read",
-            )
+        _refuse(req, req.problems(), "", "fix that line; venvsyncd acts only on files pip can read")
     return _file_side(top, tuple(includes))
+
+
+def check_paths(file: FileSide) -> None:
+    """Local paths pip would refuse as the disk is now (`RequirementsFile.path_problems`): a
+    line that is no requirement and no existing path (`-r /etc/passwd`), a folder that is no
+    project. The file is refused before anything of it reaches an installer; the line is not
+    quoted (it may be a secret: `-r ~/.netrc`)."""
+    for req in (file.top, *file.includes):
+        hint = "fix that line, or the -r/-c line that includes this file"
+        _refuse(req, req.path_problems(), "; nothing of this file was installed", hint)
+
+
+def _refuse(req: RequirementsFile, problems: list[tuple[int, str]], tail: str, hint: str) -> None:
+    """The first of `problems` (line number, pip's reason) as the file's one error."""
+    if problems:
+        lineno, why = problems[0]
+        raise ProjectError(f"{req.source} line {lineno}: {why}{tail}", hint=hint)
 
 
 def requires_map(

@@ -10,6 +10,7 @@ from venvsyncd.engine.installing import missing_venv, run_installer
 from venvsyncd.engine.observe import (
     EnvSide,
     FileSide,
+    check_paths,
     read_env,
     read_file,
     requires_map,
@@ -31,7 +32,6 @@ from venvsyncd.engine.trust import (
     Approvals,
     approvals,
     binary_only,
-    check_paths,
     held_for_sources,
     unattended,
     wheels_only_failure,

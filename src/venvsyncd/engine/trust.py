@@ -152,21 +152,6 @@ def build_key(wanted: Wanted) -> str:
     return f"{wanted.name}{wanted.specifier}"
 
 
-def check_paths(file: FileSide) -> None:
-    """Local paths pip would refuse as the disk is now (`RequirementsFile.path_problems`): a
-    line that is no requirement and no existing path (`-r /etc/passwd`), a folder that is no
-    project. The file is refused before anything of it reaches an installer; the line is not
-    quoted (it may be a secret: `-r ~/.netrc`)."""
-    for req in (file.top, *file.includes):
-        problems = req.path_problems()
-        if problems:
-            lineno, why = problems[0]
-            raise ProjectError(
-                f"{req.source} line {lineno}: {why}; nothing of this file was installed",
-                hint="fix that line, or the -r/-c line that includes this file",
-            )
-
-
 APPROVALS = "approved.json"
 
 
