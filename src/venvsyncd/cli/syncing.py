@@ -62,7 +62,8 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     allow = commands.add_parser(
         "allow",
         parents=[common],
-        help="apply what a held project waits for (an emptied file, a large removal)",
+        help="approve and apply what a held project waits for (new code sources, a source "
+        "build, an emptied file, a large removal)",
         description="Approve and apply the change venvsyncd held for the project. Exit 0 when "
         "file and venv agree afterwards, 1 otherwise.",
     )
