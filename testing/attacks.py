@@ -4,15 +4,19 @@ Each attack is a project whose in-tree PEP 517 backend (no setuptools, no build 
 writes a MARKER file the moment any build step imports it: an sdist (`evil_sdist`), a git
 repository (`evil_git_repo`), a folder (`evil_project`). A marker that exists means code from
 the project ran. `SimpleIndex` serves chosen wheels and sdists on 127.0.0.1 as a PEP 503
-simple index (`/simple/`), and as plain files at `/` (for direct URLs and `--find-links`).
+simple index (`/simple/`), and as plain files at `/` (for direct URLs and `--find-links`); with
+`hashes`, its links carry `#sha256=`, and with `json_api` it answers PEP 691 JSON to a client
+that asks for it.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import http.server
 import io
+import json
 import re
 import tarfile
 import threading
@@ -109,19 +113,43 @@ def _project_of(filename: str) -> str | None:
     return canonical(found["name"]) if found else None
 
 
-def _links(files: list[Path], prefix: str) -> bytes:
-    rows = [f'<a href="{prefix}{html.escape(f.name)}">{html.escape(f.name)}</a><br>' for f in files]
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _links(files: list[Path], prefix: str, hashes: bool) -> bytes:
+    rows = [
+        f'<a href="{prefix}{html.escape(f.name)}'
+        + (f"#sha256={sha256_of(f)}" if hashes else "")
+        + f'">{html.escape(f.name)}</a><br>'
+        for f in files
+    ]
     return ("<!DOCTYPE html><html><body>\n" + "\n".join(rows) + "\n</body></html>\n").encode()
+
+
+def _json_page(name: str, files: list[Path], prefix: str) -> bytes:
+    """PEP 691's project page: each file with its URL and sha256."""
+    listed = [
+        {"filename": f.name, "url": prefix + f.name, "hashes": {"sha256": sha256_of(f)}}
+        for f in files
+    ]
+    return json.dumps({"meta": {"api-version": "1.0"}, "name": name, "files": listed}).encode()
+
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 class SimpleIndex:
     """Serves `folder` on 127.0.0.1: `/simple/` and `/simple/<project>/` (PEP 503) list its
     wheels and sdists, `/<file>` serves one of them, anything else is 404. `requests` holds
-    every path asked for. Connections time out after 30 s; `close()` stops it."""
+    every path asked for. Connections time out after 30 s; `close()` stops it. `hashes`: the
+    links carry `#sha256=`; `json_api`: a client whose Accept names PEP 691 JSON gets it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, hashes: bool = False, json_api: bool = False) -> None:
         self.folder = folder
         self.requests: list[str] = []
+        self.hashes = hashes
+        self.json_api = json_api
         index = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -129,12 +157,13 @@ class SimpleIndex:
 
             def do_GET(self) -> None:
                 index.requests.append(self.path)
-                page = index.page(self.path.split("?", 1)[0])
+                wants_json = index.json_api and JSON_TYPE in self.headers.get("Accept", "")
+                page = index.page(self.path.split("?", 1)[0], wants_json)
                 if page is None:
                     super().do_GET()  # a file of `folder`, or 404
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Type", JSON_TYPE if wants_json else "text/html")
                 self.send_header("Content-Length", str(len(page)))
                 self.end_headers()
                 self.wfile.write(page)
@@ -150,8 +179,8 @@ class SimpleIndex:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def page(self, path: str) -> bytes | None:
-        """The HTML of an index page, or None for a path that is not one."""
+    def page(self, path: str, wants_json: bool = False) -> bytes | None:
+        """The HTML (or JSON) of an index page, or None for a path that is not one."""
         parts = [p for p in path.split("/") if p]
         if not parts or parts[0] != "simple" or len(parts) > 2:
             return None
@@ -161,7 +190,11 @@ class SimpleIndex:
             rows = "\n".join(f'<a href="{n}/">{n}</a><br>' for n in names)
             return f"<!DOCTYPE html><html><body>\n{rows}\n</body></html>\n".encode()
         mine = [f for f in files if _project_of(f.name) == canonical(parts[1])]
-        return _links(mine, "../../") if mine else None
+        if not mine:
+            return None
+        if wants_json:
+            return _json_page(canonical(parts[1]), mine, "../../")
+        return _links(mine, "../../", self.hashes)
 
     def close(self) -> None:
         self.server.shutdown()

@@ -1,4 +1,4 @@
-"""`venvsyncd doctor`: broken venvs, bad configs, low inotify limits, --hash files, and a
+"""`venvsyncd doctor`: broken venvs, bad configs, low inotify limits, hash-pinned files, and a
 healthy setup with a running daemon and a (recorded) active service."""
 
 from __future__ import annotations
@@ -143,18 +143,15 @@ def test_inotify_limits_too_low_for_the_projects(
     assert failures(lines, "inotify:") == []
 
 
-def test_hash_lines_are_a_problem_unless_the_project_only_installs(
+def test_a_hash_pinned_file_is_no_problem(
     config: Path, tmp_path: Path, proc_sys: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """venvsyncd keeps such a file hashed (engine/hashing.py): doctor says what it is."""
     app = make_project(tmp_path / "app", f"alpha==1.0 --hash=sha256:{'0' * 64}\n")
     configure(config, app)
     _, lines = doctor(capsys)
-    [line] = failures(lines, "requirements ")
-    assert "has --hash lines" in line and "reported, not written" in line
-    assert 'fix: set mode = "install"' in line
-    configure(config, app, extra='mode = "install"\n')
-    _, lines = doctor(capsys)
     assert failures(lines, "requirements ") == []
+    assert any("1 requirement, hash-pinned" in line for line in lines)
 
 
 def test_an_unparsable_requirements_file(

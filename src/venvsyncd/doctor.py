@@ -155,16 +155,10 @@ def check_requirements(project: Project) -> Finding:
         return Finding(False, exc.message, exc.hint)
     if file is None:
         return Finding(True, f"requirements {path}: not there yet; the daemon writes it")
-    if file.top.has_hashes() and project.settings.mode != "install":
-        return Finding(
-            False,
-            f"requirements {path}: has --hash lines, which venvsyncd cannot rewrite losslessly; "
-            "a change in the venv would be reported, not written",
-            f'set mode = "install" for {project.path} in the config (the file then drives '
-            "the venv), or keep the file without hashes",
-        )
     count = len(file.wanted)
-    return Finding(True, f"requirements {path}: {count} requirement{'' if count == 1 else 's'}")
+    hashed = ", hash-pinned" if any(r.has_hashes() for r in (file.top, *file.includes)) else ""
+    plural = "" if count == 1 else "s"
+    return Finding(True, f"requirements {path}: {count} requirement{plural}{hashed}")
 
 
 # ---- inotify ---------------------------------------------------------------------------

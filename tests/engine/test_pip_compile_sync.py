@@ -23,7 +23,7 @@ from venvsyncd.cli import main
 from venvsyncd.config import ProjectSettings
 from venvsyncd.engine.observe import EnvSide, read_env, read_file
 from venvsyncd.engine.plan import Plan, env_delta
-from venvsyncd.engine.writeback import CompiledFrom, planned_writes, read_compiled_from
+from venvsyncd.engine.writeback import CompiledFrom, LookedUp, planned_writes, read_compiled_from
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.env.venvs import Venv
 from venvsyncd.project import Project
@@ -117,7 +117,7 @@ def test_writeback_adds_top_level_packages_to_the_in_file(project: Path) -> None
     file = read_file(project / "requirements.txt")
     compiled = read_compiled_from(project_at(project), env, file, plan)
     assert compiled is not None and "eta" in compiled.requires["epsilon"]
-    writes = planned_writes(project_at(project), env, file, plan, compiled)
+    writes = planned_writes(project_at(project), env, file, plan, LookedUp(compiled))
     txt, source = project / "requirements.txt", project / "requirements.in"
     assert writes.files[source] == b"beta\ndelta\nepsilon\ngamma  # why gamma\n"
     assert writes.files[txt].startswith(HEADER.encode())
@@ -189,7 +189,7 @@ def test_top_level_is_what_nothing_installed_requires(
     source = parse_requirements(b"alpha\n", project / "requirements.in")
     plan = Plan("act", edit=EnvDelta(added=added))
     writes = planned_writes(
-        project_at(project), fake_env(), file, plan, CompiledFrom(source, requires)
+        project_at(project), fake_env(), file, plan, LookedUp(CompiledFrom(source, requires))
     )
     assert writes.files.get(project / "requirements.in", b"alpha\n").decode() == source_after
 

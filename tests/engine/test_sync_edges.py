@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -40,19 +41,21 @@ def test_file_options_reach_the_installer(project: Path) -> None:
     assert "omega==1.0" in frozen and "alpha==1.1" in frozen  # the constraint held alpha < 2
 
 
-def test_hash_file_is_reported_not_rewritten(
-    project: Path, capsys: pytest.CaptureFixture[str]
+def test_a_hash_file_takes_a_new_package_with_the_hashes_of_pip_s_find_links(
+    project: Path, wheelhouse: Path
 ) -> None:
+    """No index in the file: pip's configuration names the sources (here the session's
+    PIP_NO_INDEX and PIP_FIND_LINKS), and a find-links folder's files are hashed."""
     venv = make_venv(project / ".venv", "alpha==1.0")
     req = project / "requirements.txt"
     text = "alpha==1.0 --hash=sha256:" + "0" * 64 + "\n"
     req.write_text(text)
     assert main(["sync", str(project)]) == 0
     pip(venv, "install", "eta")
-    assert main(["sync", str(project)]) == 1
-    err = capsys.readouterr().err
-    assert "--hash" in err and "pip-compile" in err
-    assert req.read_text() == text
+    assert main(["sync", str(project)]) == 0
+    (wheel,) = wheelhouse.glob("eta-1.0-*.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert req.read_text() == text + f"eta==1.0 --hash=sha256:{digest}\n"
 
 
 def test_touched_but_satisfied_file_spawns_no_subprocess(

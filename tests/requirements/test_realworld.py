@@ -40,10 +40,8 @@ from venvsyncd.requirements.line import is_url
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "realworld"
 ORACLE = json.loads((CORPUS / "oracle.json").read_text()) if CORPUS.is_dir() else {"files": {}}
 FILES = sorted(ORACLE["files"])
-NOT_EDITABLE = (
-    'apply_preserve refuses a hash-pinned file (ProjectError: "... has --hash options; '
-    'venvsyncd cannot rewrite it losslessly") until hash support lands'
-)
+# What the index would say of a release, for the hash-pinned files (requirements/hashed.py)
+HASHES = ("sha256:" + "0" * 64, "sha256:" + "f" * 64)
 ENV = {
     "implementation_name": "cpython", "implementation_version": "3.12.3", "os_name": "posix",
     "platform_machine": "x86_64", "platform_python_implementation": "CPython",
@@ -261,14 +259,6 @@ def dist(raw_name: str, version: str) -> FrozenDist:
     return FrozenDist(canonicalize_name(raw_name), raw_name, version, (f"{raw_name}=={version}",))
 
 
-def edit_params() -> list[Any]:
-    hashed = {
-        f for f in FILES if parse_requirements((CORPUS / f).read_bytes(), CORPUS).has_hashes()
-    }
-    xfail = pytest.mark.xfail(raises=ProjectError, strict=True, reason=NOT_EDITABLE)
-    return [pytest.param(name, marks=xfail) if name in hashed else name for name in FILES]
-
-
 def physical_indices(line: ReqLine | None) -> set[int]:
     """Where a logical line's physical lines are in the file, counted from 0."""
     return (
@@ -285,7 +275,7 @@ def with_annotation(old: list[str], line: ReqLine | None) -> set[int]:
     return found
 
 
-@pytest.mark.parametrize("name", edit_params())
+@pytest.mark.parametrize("name", FILES)
 def test_edit_touches_only_the_lines_it_must(name: str) -> None:
     """The first named line that 999.0 moves (else the first named line) moves to 999.0, the
     last other one is uninstalled (with a single named line: in a second edit), and NEW is
@@ -308,7 +298,10 @@ def check_edit(before: RequirementsFile, moved: ReqLine | None, removed: ReqLine
         removed=(removed.name,) if removed and removed.name else (),
         changed=(dist(moved.raw_name or "", MOVED_TO),) if moved else (),
     )
-    after = apply_preserve(before, delta, ENV)
+    hashes = None
+    if before.has_hashes():  # hash mode: the new and the moved pin get the index's hashes
+        hashes = {d.name: HASHES for d in (*delta.added, *delta.changed)}
+    after = apply_preserve(before, delta, ENV, hashes)
     old = before.text.removeprefix("\ufeff").splitlines(keepends=True)
     new = after.text.removeprefix("\ufeff").splitlines(keepends=True)
     changes = [
@@ -319,12 +312,18 @@ def check_edit(before: RequirementsFile, moved: ReqLine | None, removed: ReqLine
     touched = {i for _, i1, i2, _, _ in changes for i in range(i1, i2)}
     unended = {len(old) - 1} if old and old[-1] == old[-1].rstrip("\r\n") else set()
     assert touched <= physical_indices(moved) | with_annotation(old, removed) | unended
-    assert f"{NEW}==1.0{before.newline}" in [line for *_, j1, j2 in changes for line in new[j1:j2]]
+    written = [line for *_, j1, j2 in changes for line in new[j1:j2]]
+    new_line = f"{NEW}==1.0" + (" \\" if hashes else "") + before.newline
+    assert new_line in written
     assert sum(line.startswith(f"{NEW}==") for line in new) == 1
     kept = {line.name: line for line in after.requirements() if line.applies(ENV)}
     assert kept[NEW].specifier.contains("1.0")
+    if hashes is not None:
+        assert kept[NEW].hashes == tuple(h for h in HASHES)
     if moved is not None:
         assert kept[moved.name].specifier.contains(MOVED_TO)
+        if hashes is not None:
+            assert kept[moved.name].hashes == HASHES
         kept_as_is = moved.physical[0].rstrip("\r\n") in {line.rstrip("\r\n") for line in new}
         assert kept_as_is == moved.specifier.contains(MOVED_TO)
     if removed is not None:

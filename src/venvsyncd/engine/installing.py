@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from venvsyncd.engine.hashing import hash_mode
 from venvsyncd.engine.observe import EnvSide, FileSide, read_env
 from venvsyncd.engine.outcome import SyncRequest
 from venvsyncd.engine.plan import Plan
@@ -43,6 +44,8 @@ def run_installer(
     cwd = project.requirements.parent
     if plan.install:
         options = file.install_options() if file is not None else []
+        if file is not None and hash_mode(file):  # as pip would from the file; uv needs it said
+            options.append("--require-hashes")
         handed = installer_args(plan.install, installer.kind)
         with _handed_file(handed.file_lines) as extra:
             install(installer, env.venv, [*options, *handed.argv, *extra], cwd, wheels_only)
@@ -70,5 +73,6 @@ def missing_venv(
     venv = create_venv(project.venv_root, settings.python)
     installer = choose_installer(request.installer)
     args = ["-r", str(project.requirements)]
+    args += ["--require-hashes"] if hash_mode(file) else []
     install(installer, venv, args, project.requirements.parent, wheels_only)
     return plan, summary, read_env(venv)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from venvsyncd.engine.explain import agreed_env, explained, owed_by
+from venvsyncd.engine.hashing import hashes_for
 from venvsyncd.engine.installing import missing_venv, run_installer
 from venvsyncd.engine.observe import (
     EnvSide,
@@ -36,7 +37,7 @@ from venvsyncd.engine.trust import (
     unattended,
     wheels_only_failure,
 )
-from venvsyncd.engine.writeback import planned_writes, read_compiled_from
+from venvsyncd.engine.writeback import LookedUp, planned_writes, read_compiled_from
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.commands import CommandError
 from venvsyncd.errors import ProjectError
@@ -180,7 +181,9 @@ def _install(sides: Sides, plan: Plan) -> Step:
 def _write(sides: Sides, plan: Plan) -> Step:
     """Write the env's changes into the file(s), each a compare-and-swap of what was read."""
     project, store, env, file = sides.project, sides.store, sides.env, sides.file
-    writes = planned_writes(project, env, file, plan, read_compiled_from(project, env, file, plan))
+    hashes = hashes_for(project, env, file, plan, sides.request.installer)
+    looked = LookedUp(read_compiled_from(project, env, file, plan), hashes)
+    writes = planned_writes(project, env, file, plan, looked)
     if writes.outside is not None:
         return Step(_final(sides, "drift", plan, file, writes.outside))
     if not writes.files:

@@ -19,6 +19,7 @@ from venvsyncd.engine.rounds import one_round
 from venvsyncd.engine.store import ProjectStore
 from venvsyncd.engine.trust import approvals, approve
 from venvsyncd.env.commands import CommandError
+from venvsyncd.env.index import IndexUnreachable
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
 
@@ -34,9 +35,10 @@ def sync_project(project: Project, state_dir: Path, request: SyncRequest) -> Out
             return _rounds(project, store, request)
     except CommandError as exc:
         return Outcome("error", Plan("error"), message=exc.message)
-    except ProjectError as exc:
+    except ProjectError as exc:  # an index out of reach: tried again, like a full disk
         message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        return Outcome("error", Plan("error"), message=message)
+        retry = isinstance(exc, IndexUnreachable)
+        return Outcome("error", Plan("error"), message=message, retry=retry)
     except OSError as exc:  # a full disk, a folder made unwritable: the system's, not ours
         return Outcome("error", Plan("error"), message=_system_error(exc), retry=True)
 

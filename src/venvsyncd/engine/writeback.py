@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
+from venvsyncd.engine.hashing import Hashes
 from venvsyncd.engine.observe import EnvSide, FileSide, requires_map
 from venvsyncd.engine.plan import Plan
 from venvsyncd.env.dists import FrozenDist
@@ -50,7 +51,17 @@ class CompiledFrom(NamedTuple):
     requires: Mapping[str, tuple[str, ...]]
 
 
+class LookedUp(NamedTuple):
+    """What a write needs from outside the files and the venv, read before it: the `.in`
+    file (`read_compiled_from`), and in hash mode the new pins' hashes (`engine/hashing.py`;
+    None: the files have no `--hash`)."""
+
+    compiled: CompiledFrom | None = None
+    hashes: Hashes | None = None
+
+
 NO_WRITES = Writes({}, "")
+NOTHING_LOOKED_UP = LookedUp()
 
 
 def planned_writes(
@@ -58,10 +69,10 @@ def planned_writes(
     env: EnvSide,
     file: FileSide | None,
     plan: Plan,
-    compiled: CompiledFrom | None = None,
+    looked: LookedUp = NOTHING_LOOKED_UP,
 ) -> Writes:
     """The writes `plan` makes of the requirements file(s) for the env as it is now; with
-    `compiled` (`read_compiled_from`), of the `.in` file too."""
+    `looked.compiled` (`read_compiled_from`), of the `.in` file too."""
     if project.settings.mode == "install" or not plan.touches_file:
         return NO_WRITES
     if file is None or project.settings.style == "pip":
@@ -72,10 +83,10 @@ def planned_writes(
         expected = {project.requirements: None if file is None else file.data}
         summary = f"{what} -> {project.requirements.name}"
         return Writes({project.requirements: data}, summary, expected=expected)
-    writes = _preserve_writes(project, env, file, plan.edit)
-    if compiled is None or writes.outside is not None:
+    writes = _preserve_writes(project, env, file, plan.edit, looked.hashes)
+    if looked.compiled is None or writes.outside is not None:
         return writes
-    return _with_source(project, writes, env, _top_share(plan.edit, file), compiled)
+    return _with_source(project, writes, env, _top_share(plan.edit, file), looked.compiled)
 
 
 def read_compiled_from(
@@ -141,7 +152,9 @@ def _as_source_line(dist: FrozenDist) -> FrozenDist:
     return dist._replace(lines=(dist.raw_name,))
 
 
-def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvDelta) -> Writes:
+def _preserve_writes(
+    project: Project, env: EnvSide, file: FileSide, delta: EnvDelta, hashes: Hashes | None
+) -> Writes:
     owners = _owners(file)
     files: dict[Path, bytes] = {}
     expected: dict[Path, bytes | None] = {}
@@ -155,7 +168,7 @@ def _preserve_writes(project: Project, env: EnvSide, file: FileSide, delta: EnvD
         if not _inside(project.path, req.source):  # an include, or a file linked, outside
             outside.append(f"{render_change(share)} belongs in {_described(req.source)}")
             continue
-        data = apply_preserve(req, share, env.marker_env).to_bytes()
+        data = apply_preserve(req, share, env.marker_env, hashes).to_bytes()
         if data != req.to_bytes():
             files[req.source] = data
             expected[req.source] = req.to_bytes()

@@ -35,9 +35,20 @@ DEFAULT_SOURCE = "requirements.in"  # pip-compile's source when the command name
 def via_length(raws: Sequence[str], start: int) -> int:
     """How many of `raws` (physical lines, from `start`) are the via block of the pin just
     before `start`: a `# via` line and the item lines under it, or 0."""
-    if start >= len(raws) or not _VIA_RE.match(raws[start]):
+    if start >= len(raws) or not is_via(raws[start]):
         return 0
-    end = start + 1
+    return 1 + via_items(raws, start + 1)
+
+
+def is_via(raw: str) -> bool:
+    """Is the physical line `raw` the `# via` line of a via block? (Older pip-compile wrote it
+    as the last line of a hashed pin's continuation, so it belongs to the pin's logical line.)"""
+    return _VIA_RE.match(raw) is not None
+
+
+def via_items(raws: Sequence[str], start: int) -> int:
+    """How many of `raws`, from `start`, are item lines of a via block (`#   package`)."""
+    end = start
     while end < len(raws) and _VIA_ITEM_RE.match(raws[end]):
         end += 1
     return end - start

@@ -7,29 +7,20 @@ one-line log summary.
 
 from __future__ import annotations
 
-import re
-import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
-from venvsyncd.requirements.compiled import new_line_index, via_length
+from venvsyncd.requirements import hashed
+from venvsyncd.requirements.compiled import is_via, new_line_index, via_items, via_length
 from venvsyncd.requirements.encoding import UTF8, encode
 from venvsyncd.requirements.file import LineKind, ReqLine, RequirementsFile, parse_requirements
 from venvsyncd.requirements.line import COMMENT_RE, split_ending
+from venvsyncd.requirements.pins import comment_tail, repinned, satisfied
 
 __all__ = ["EnvDelta", "apply_pip_style", "apply_preserve", "render_change"]
-
-# The name and extras as written at the start of a requirement line.
-_HEAD_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*\[[^\]]*\])?")
-# Where a specifier written after the name ends: marker, continuation, comment or option.
-_SPEC_END_RE = re.compile(r";|\\|\s#|\s-")
-_SPACED_OPERATOR_RE = re.compile(r"(?:~=|===?|!=|<=|>=|<|>)\s+\S")
 
 
 @dataclass(frozen=True)
@@ -61,29 +52,35 @@ class _Plan(NamedTuple):
     wanted: dict[str, FrozenDist]  # added and changed dists, by canonical name
     removed: frozenset[str]
     marker_env: dict[str, str] | None
+    hashes: Mapping[str, tuple[str, ...]] | None = None  # see `apply_preserve`
 
 
 def apply_preserve(
-    req: RequirementsFile, delta: EnvDelta, marker_env: dict[str, str] | None
+    req: RequirementsFile,
+    delta: EnvDelta,
+    marker_env: dict[str, str] | None,
+    hashes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> RequirementsFile:
     """`req` edited for `delta`, changing only the lines that must change.
 
     `marker_env` is the venv's marker environment (None: this interpreter's); lines whose
-    marker is false there are never touched.
+    marker is false there are never touched. `hashes` (by canonical name, the hashes of the
+    release `delta` has) puts the edit in hash mode: each new or moved pin gets its hashes,
+    laid out as the file lays them out (`hashed.py`); a file with hashes needs them.
     """
     if delta.empty:
         return req
-    if req.has_hashes():
+    if hashes is None and req.has_hashes():
         raise ProjectError(
-            f"{req.source} has --hash options; venvsyncd cannot rewrite it losslessly",
+            f"{req.source} has --hash options, and the hashes of the new versions are unknown",
             hint="run `venvsyncd sync --from file` to make the venv follow the file, or "
             "regenerate the file and its hashes with `pip-compile --generate-hashes`",
         )
     wanted = {dist.name: dist for dist in (*delta.added, *delta.changed)}
-    plan = _Plan(req, wanted, frozenset(delta.removed), marker_env)
+    plan = _Plan(req, wanted, frozenset(delta.removed), marker_env, hashes)
     slots = _edited(plan, req.lines)
     new = sorted((d for d in delta.added if not _named(plan, d)), key=lambda d: d.name)
-    slots = _insert(slots, new, req)
+    slots = _insert(slots, new, plan)
     data = encode("".join(slot.raw for slot in slots), req.encoding, req.source)
     edited = parse_requirements(data, req.source)
     if edited.encoding != req.encoding:  # a coding comment pushed past line 2
@@ -105,7 +102,8 @@ def _edited(plan: _Plan, lines: Sequence[ReqLine]) -> list[_Slot]:
         index += 1
         if _is_removed(plan, line):
             slots += _removed(line)
-            index += via_length(raws, index)
+            ends_in_via = len(line.physical) > 1 and is_via(line.physical[-1])
+            index += via_items(raws, index) if ends_in_via else via_length(raws, index)
         else:
             slots += _edit_line(plan, line)
     return slots
@@ -123,7 +121,24 @@ def _edit_line(plan: _Plan, line: ReqLine) -> list[_Slot]:
     dist = _dist_for(plan, line)
     if dist is None:
         return kept
+    if plan.hashes is not None and line.url is None:
+        if line.hashes and satisfied(line.specifier, dist.version):
+            return kept
+        sep = hashed.separator(plan.file)
+        raw = hashed.rehashed(line, dist.version, _hashes_of(plan, dist), sep)
+        return [_Slot(raw, line.name)]
     return [_Slot(_moved(plan.file, line, dist), line.name)]
+
+
+def _hashes_of(plan: _Plan, dist: FrozenDist) -> tuple[str, ...]:
+    found = (plan.hashes or {}).get(dist.name)
+    if not found:
+        raise ProjectError(
+            f"{plan.file.source} is hash-pinned, and no hash of {dist.raw_name} "
+            f"{dist.version} is known; the file was not written",
+            hint="add its line with its --hash yourself, then run `venvsyncd sync`",
+        )
+    return found
 
 
 def _dist_for(plan: _Plan, line: ReqLine) -> FrozenDist | None:
@@ -148,10 +163,11 @@ def _bare(url: str) -> str:
 
 
 def _removed(line: ReqLine) -> list[_Slot]:
-    """What stays of an uninstalled package's line: a comment line that ended its continuation."""
+    """What stays of an uninstalled package's line: a comment line that ended its continuation
+    (not pip-compile's `# via` line, which goes with its pin)."""
     physical = line.physical
     last = split_ending(physical[-1])[0]
-    if len(physical) > 1 and COMMENT_RE.match(last):
+    if len(physical) > 1 and COMMENT_RE.match(last) and not is_via(physical[-1]):
         return [_Slot(physical[-1], None)]
     return []
 
@@ -162,103 +178,30 @@ def _moved(file: RequirementsFile, line: ReqLine, dist: FrozenDist) -> str:
         if line.editable == dist.editable and dist.url and _bare(dist.url) == file.location(line):
             return line.raw
         return _freeze_text(line, dist, file.newline)
-    if _satisfied(line.specifier, dist.version):
+    if satisfied(line.specifier, dist.version):
         return line.raw
     if dist.url is not None or dist.editable:
         return _freeze_text(line, dist, file.newline)
-    return _repinned(line, dist.version)
-
-
-def _satisfied(specifier: SpecifierSet, version: str) -> bool:
-    """pip's test (see `wanted.satisfied`); a non-PEP 440 version only meets `===` itself."""
-    try:
-        return specifier.contains(version, prereleases=True)
-    except InvalidVersion:
-        return any(s.operator == "===" and s.version == version for s in specifier)
+    return repinned(line, dist.version)
 
 
 def _freeze_text(line: ReqLine, dist: FrozenDist, newline: str) -> str:
     """The dist's freeze lines in place of `line`, keeping its inline comment and last ending."""
     ending = split_ending(line.physical[-1])[1]
     *first, last = dist.lines or (f"{dist.raw_name}=={dist.version}",)
-    return "".join(text + newline for text in first) + last + _comment_tail(line) + ending
+    return "".join(text + newline for text in first) + last + comment_tail(line) + ending
 
 
-def _comment_tail(line: ReqLine) -> str:
-    """The inline comment with the whitespace before it, as written (or "")."""
-    for physical in line.physical:
-        match = COMMENT_RE.search(split_ending(physical)[0])
-        if match and match.start() > 0:
-            return match.group(0)
-    return ""
-
-
-def _repinned(line: ReqLine, version: str) -> str:
-    """`line` with its specifier moved to `version`; every other character kept."""
-    first, *rest = line.physical
-    content, ending = split_ending(first)
-    span = _specifier_span(content, line.specifier)
-    if span is None:
-        return _rebuilt(line, version)
-    start, end = span
-    moved = _new_specifier(content[start:end], line.specifier, version)
-    return content[:start] + moved + content[end:] + ending + "".join(rest)
-
-
-def _specifier_span(content: str, specifier: SpecifierSet) -> tuple[int, int] | None:
-    """Where the specifier is written in this physical line, if it is all there."""
-    head = _HEAD_RE.match(content)
-    if head is None:
-        return None
-    stop = _SPEC_END_RE.search(content, head.end())
-    region = content[head.end() : stop.start() if stop else len(content)]
-    written = region.strip()
-    start = head.end() + len(region) - len(region.lstrip())
-    try:
-        same = SpecifierSet(written.removeprefix("(").removesuffix(")")) == specifier
-    except InvalidSpecifier:
-        return None
-    return (start, start + len(written)) if written and same else None
-
-
-def _new_specifier(written: str, specifier: SpecifierSet, version: str) -> str:
-    """`==version` in the style of `written`; a `==x`/`===x` pin only gets its version replaced."""
-    operator = "==" if _is_pep440(version) else "==="
-    pin = next(iter(specifier)) if len(specifier) == 1 and "," not in written else None
-    if pin is not None and pin.operator in ("==", "===") and operator in pin.operator:
-        at = written.rfind(pin.version)
-        if at >= 0:
-            return written[:at] + version + written[at + len(pin.version) :]
-    space = " " if _SPACED_OPERATOR_RE.search(written) else ""
-    moved = f"{operator}{space}{version}"
-    return f"({moved})" if written.startswith("(") and written.endswith(")") else moved
-
-
-def _is_pep440(version: str) -> bool:
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
-
-
-def _rebuilt(line: ReqLine, version: str) -> str:
-    """A one-line requirement for a line whose specifier spans physical lines."""
-    extras = f"[{','.join(sorted(line.extras))}]" if line.extras else ""
-    operator = "==" if _is_pep440(version) else "==="
-    marker = f" ; {line.marker}" if line.marker is not None else ""
-    options = "".join(
-        f" {flag}" + (f"={shlex.quote(value)}" if value is not None else "")
-        for flag, value in line.options
-    )
-    tail = _comment_tail(line) + split_ending(line.physical[-1])[1]
-    return f"{line.raw_name}{extras}{operator}{version}{marker}{options}{tail}"
-
-
-def _insert(slots: list[_Slot], new: Sequence[FrozenDist], req: RequirementsFile) -> list[_Slot]:
-    """New dists' freeze lines, each where `compiled.new_line_index` puts it."""
+def _insert(slots: list[_Slot], new: Sequence[FrozenDist], plan: _Plan) -> list[_Slot]:
+    """New dists' freeze lines (with their hashes in hash mode), each where
+    `compiled.new_line_index` puts it."""
+    req = plan.file
     for dist in new:
         text = "".join(line + req.newline for line in dist.lines)
+        if plan.hashes is not None:
+            pin = f"{dist.raw_name}=={dist.version}"
+            sep = hashed.separator(req)
+            text = hashed.new_hashed_line(pin, _hashes_of(plan, dist), sep, req.newline)
         index = new_line_index([s.raw for s in slots], [s.name for s in slots], dist.name)
         if index > 0:
             slots[index - 1] = _terminated(slots[index - 1], req.newline)
