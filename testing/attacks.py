@@ -143,13 +143,15 @@ class SimpleIndex:
     """Serves `folder` on 127.0.0.1: `/simple/` and `/simple/<project>/` (PEP 503) list its
     wheels and sdists, `/<file>` serves one of them, anything else is 404. `requests` holds
     every path asked for. Connections time out after 30 s; `close()` stops it. `hashes`: the
-    links carry `#sha256=`; `json_api`: a client whose Accept names PEP 691 JSON gets it."""
+    links carry `#sha256=`; `json_api`: a client whose Accept names PEP 691 JSON gets it;
+    `down`: every request is answered 503."""
 
     def __init__(self, folder: Path, hashes: bool = False, json_api: bool = False) -> None:
         self.folder = folder
         self.requests: list[str] = []
         self.hashes = hashes
         self.json_api = json_api
+        self.down = False  # True: every request is answered 503
         index = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -157,6 +159,9 @@ class SimpleIndex:
 
             def do_GET(self) -> None:
                 index.requests.append(self.path)
+                if index.down:
+                    self.send_error(503, "down for a test")
+                    return
                 wants_json = index.json_api and JSON_TYPE in self.headers.get("Accept", "")
                 page = index.page(self.path.split("?", 1)[0], wants_json)
                 if page is None:
