@@ -209,3 +209,18 @@ def test_a_collaborator_s_hashed_line_installs_with_require_hashes(
     req.write_text(req.read_text().replace(wrong, gamma))
     assert main(["sync", str(project), "--from", "file"]) == 0
     assert "hpgamma==1.0" in pip_freeze(venv).split()
+
+
+def test_a_bare_pip_freeze_over_a_hashed_file_puts_the_hashes_back(
+    project: Path, index: SimpleIndex, packages: Path
+) -> None:
+    """The tutorial's `pip freeze > requirements.txt` drops every hash: the file comes back
+    (no pin moved since, so no hash is needed), and `undo` has the bare freeze."""
+    venv = hashed_project(project, index, packages, index_line=True)
+    req = project / "requirements.txt"
+    hashed = req.read_text()
+    req.write_text(pip_freeze(venv))
+    assert main(["sync", str(project)]) == 0
+    assert req.read_text() == hashed
+    assert main(["undo", str(project)]) == 0
+    assert req.read_text() == pip_freeze(venv)

@@ -18,6 +18,7 @@ from venvsyncd.engine.outcome import Step
 from venvsyncd.engine.plan import env_delta
 from venvsyncd.engine.snapshot import Snapshot
 from venvsyncd.engine.store import ProjectStore
+from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
 from venvsyncd.requirements.edit import apply_preserve
 from venvsyncd.requirements.file import parse_text
@@ -49,8 +50,8 @@ def freeze_overwrite(
     if not freeze or now.removeprefix("\ufeff").replace("\r\n", "\n") != freeze:
         return None
     old = parse_text(previous, project.requirements)
-    if old.has_hashes() or old.includes():
-        return None  # not a file venvsyncd edits line by line; the freeze stays
+    if old.includes():
+        return None  # the freeze may hold what an include named: it stays
     delta = env_delta(snapshot.installed, env.frozen)
     named = {line.name for line in old.requirements() if line.name is not None}
     delta = replace(
@@ -58,7 +59,12 @@ def freeze_overwrite(
         added=tuple(d for d in delta.added if d.name not in named),
         changed=delta.changed + tuple(d for d in delta.added if d.name in named),
     )
-    return apply_preserve(old, delta, env.marker_env).to_bytes()
+    try:  # a hash-pinned file comes back when no pin needs new hashes (none are looked up)
+        return apply_preserve(
+            old, delta, env.marker_env, {} if old.has_hashes() else None
+        ).to_bytes()
+    except ProjectError:
+        return None
 
 
 def write_back(store: ProjectStore, path: Path, file: FileSide, data: bytes) -> Step | None:
