@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from testing.attacks import SimpleIndex, sha256_of
-from testing.venvs import UV, make_venv, pip, pip_freeze, run
+from testing.venvs import make_venv, pip, pip_freeze, run
 from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
 from venvsyncd.config import load_config
@@ -52,17 +52,6 @@ def index(request: pytest.FixtureRequest, packages: Path) -> Iterator[SimpleInde
     served = SimpleIndex(packages, hashes=True, json_api=request.param == "json")
     yield served
     served.close()
-
-
-@pytest.fixture(params=["pip", "uv"])
-def installer(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
-) -> str:
-    monkeypatch.setenv("PATH", f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}")
-    config = Path(os.environ["VENVSYNCD_CONFIG"])
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[daemon]\ninstaller = "{request.param}"\n')
-    return str(request.param)
 
 
 def online(index_url: str) -> dict[str, str]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from testing.localproject import write_project
-from testing.venvs import UV, make_venv, pip
+from testing.venvs import make_venv, pip
 from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
 from venvsyncd.config import ProjectSettings
@@ -43,17 +42,6 @@ COMPILED = (
     "beta==1.0\n    # via -r requirements.in\n"
     "gamma==1.0\n    # via\n    #   -r requirements.in\n    #   (a note pip-compile kept)\n"
 )
-
-
-@pytest.fixture(params=["pip", "uv"])
-def installer(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
-) -> str:
-    monkeypatch.setenv("PATH", f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}")
-    config = Path(os.environ["VENVSYNCD_CONFIG"])
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[daemon]\ninstaller = "{request.param}"\n')
-    return str(request.param)
 
 
 def synced(project: Path, *args: str) -> int:

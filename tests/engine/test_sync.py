@@ -5,27 +5,15 @@ Every test runs once with installer = "pip" and once with installer = "uv".
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from testing.venvs import UV, make_venv, pip, pip_freeze, run
+from testing.venvs import make_venv, pip, pip_freeze, run
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import Venv
 
 HEADER = "# app requirements\r\n--prefer-binary\r\n\r\n"
-
-
-@pytest.fixture(params=["pip", "uv"])
-def installer(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
-) -> str:
-    monkeypatch.setenv("PATH", f"{Path(UV).parent}{os.pathsep}{os.environ['PATH']}")
-    config = Path(os.environ["VENVSYNCD_CONFIG"])
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[daemon]\ninstaller = "{request.param}"\n')
-    return str(request.param)
 
 
 def synced(project: Path, *args: str) -> int:
