@@ -28,7 +28,7 @@ from venvsyncd.configcheck import (
 from venvsyncd.errors import ConfigError
 
 MODES = ("both", "freeze", "install")
-STYLES = ("preserve", "pip")
+STYLES = ("preserve", "top", "pip")
 INITIALS = ("ask", "env", "file")
 TRUSTS = ("pins", "all", "none")
 INSTALLERS = ("pip", "uv", "auto")

@@ -18,6 +18,7 @@ from venvsyncd.engine.outcome import Step
 from venvsyncd.engine.plan import env_delta
 from venvsyncd.engine.snapshot import Snapshot
 from venvsyncd.engine.store import ProjectStore
+from venvsyncd.engine.writeback import required_by_others, top_level
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
 from venvsyncd.requirements.edit import apply_preserve
@@ -35,12 +36,7 @@ def freeze_overwrite(
     """The file to write back when `file` is exactly the env's freeze and the snapshot's file
     was another text; None otherwise (and for style "pip", whose file is the freeze)."""
     settings = project.settings
-    if (
-        snapshot is None
-        or file is None
-        or settings.style != "preserve"
-        or settings.mode == "install"
-    ):
+    if snapshot is None or file is None or settings.style == "pip" or settings.mode == "install":
         return None
     key = str(project.requirements)
     previous, now = snapshot.files.get(key), file.texts.get(key)
@@ -59,6 +55,8 @@ def freeze_overwrite(
         added=tuple(d for d in delta.added if d.name not in named),
         changed=delta.changed + tuple(d for d in delta.added if d.name in named),
     )
+    if settings.style == "top":
+        delta = top_level(delta, required_by_others(env, file))
     try:  # a hash-pinned file comes back when no pin needs new hashes (none are looked up)
         return apply_preserve(
             old, delta, env.marker_env, {} if old.has_hashes() else None

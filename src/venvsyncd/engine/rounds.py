@@ -37,7 +37,13 @@ from venvsyncd.engine.trust import (
     unattended,
     wheels_only_failure,
 )
-from venvsyncd.engine.writeback import LookedUp, planned_writes, read_compiled_from
+from venvsyncd.engine.writeback import (
+    LookedUp,
+    planned_writes,
+    read_compiled_from,
+    required_by_others,
+    top_level,
+)
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.commands import CommandError
 from venvsyncd.errors import ProjectError
@@ -181,8 +187,12 @@ def _install(sides: Sides, plan: Plan) -> Step:
 def _write(sides: Sides, plan: Plan) -> Step:
     """Write the env's changes into the file(s), each a compare-and-swap of what was read."""
     project, store, env, file = sides.project, sides.store, sides.env, sides.file
+    required = None
+    if project.settings.style == "top":
+        required = required_by_others(env, file)
+        plan = replace(plan, edit=top_level(plan.edit, required))
     hashes = hashes_for(project, env, file, plan, sides.request.installer)
-    looked = LookedUp(read_compiled_from(project, env, file, plan), hashes)
+    looked = LookedUp(read_compiled_from(project, env, file, plan), hashes, required)
     writes = planned_writes(project, env, file, plan, looked)
     if writes.outside is not None:
         return Step(_final(sides, "drift", plan, file, writes.outside))

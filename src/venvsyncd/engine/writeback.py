@@ -53,11 +53,13 @@ class CompiledFrom(NamedTuple):
 
 class LookedUp(NamedTuple):
     """What a write needs from outside the files and the venv, read before it: the `.in`
-    file (`read_compiled_from`), and in hash mode the new pins' hashes (`engine/hashing.py`;
-    None: the files have no `--hash`)."""
+    file (`read_compiled_from`), in hash mode the new pins' hashes (`engine/hashing.py`;
+    None: the files have no `--hash`), and for style "top" the packages that other installed
+    packages require (`required_by_others`)."""
 
     compiled: CompiledFrom | None = None
     hashes: Hashes | None = None
+    required: frozenset[str] | None = None  # style "top": what installed packages require
 
 
 NO_WRITES = Writes({}, "")
@@ -76,7 +78,10 @@ def planned_writes(
     if project.settings.mode == "install" or not plan.touches_file:
         return NO_WRITES
     if file is None or project.settings.style == "pip":
-        data = apply_pip_style(env.frozen, None if file is None else file.top)
+        frozen = env.frozen
+        if looked.required is not None:  # style "top": a new file lists the top level only
+            frozen = tuple(d for d in frozen if d.name not in looked.required)
+        data = apply_pip_style(frozen, None if file is None else file.top)
         if file is not None and data == file.data:
             return NO_WRITES
         what = f"{len(env.frozen)} packages" if file is None else render_change(plan.edit)
@@ -87,6 +92,20 @@ def planned_writes(
     if looked.compiled is None or writes.outside is not None:
         return writes
     return _with_source(project, writes, env, _top_share(plan.edit, file), looked.compiled)
+
+
+def required_by_others(env: EnvSide, file: FileSide | None) -> frozenset[str]:
+    """The installed packages another installed package requires (with the extras the file
+    asks for): what style "top" leaves out of the file (pip-chill's rule)."""
+    requires = requires_map(env.venv, env.marker_env, file.wanted if file else ())
+    return frozenset(dep for name, deps in requires.items() for dep in deps if dep != name)
+
+
+def top_level(delta: EnvDelta, required: frozenset[str]) -> EnvDelta:
+    """`delta` with only the new packages no other installed package requires (style "top":
+    `pip install flask` adds flask, not what flask brought). Moves and removals stay: a line
+    already in the file is kept up to date whatever brought its package."""
+    return replace(delta, added=tuple(d for d in delta.added if d.name not in required))
 
 
 def read_compiled_from(
