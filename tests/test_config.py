@@ -307,8 +307,8 @@ BAD_CONFIGS = [
     ),
     (
         "[defaults]\nstyle = 'black'",
-        "defaults.style: 'black' is not one of 'preserve', 'pip'",
-        ["set defaults.style to one of: preserve, pip"],
+        "defaults.style: 'black' is not one of 'preserve', 'top', 'pip'",
+        ["set defaults.style to one of: preserve, top, pip"],
     ),
     (
         "[defaults]\ninitial = 'never'",
@@ -545,8 +545,8 @@ def test_check_project_value_accepts_what_the_config_accepts(key: str, value: ob
     [
         ("mode", "fast", "--mode: 'fast' is not one of 'both', 'freeze', 'install'",
          "set --mode to one of: both, freeze, install"),
-        ("style", "black", "--style: 'black' is not one of 'preserve', 'pip'",
-         "set --style to one of: preserve, pip"),
+        ("style", "black", "--style: 'black' is not one of 'preserve', 'top', 'pip'",
+         "set --style to one of: preserve, top, pip"),
         ("venv", "", "--venv: is an empty string",
          'set --venv to a non-empty string, such as ".venv", or leave it out for the default'),
         ("colour", "red", "--colour: unknown project key 'colour'",
@@ -565,7 +565,7 @@ def test_check_project_value_rejects_with_the_loader_wording(
 def test_the_choice_tuples() -> None:
     assert (MODES, STYLES, INITIALS) == (
         ("both", "freeze", "install"),
-        ("preserve", "pip"),
+        ("preserve", "top", "pip"),
         ("ask", "env", "file"),
     )
     assert (INSTALLERS, LOG_LEVELS) == (
