@@ -180,7 +180,7 @@ BAD_CONFIGS = [
     (
         "[defaults]\nmdoe = 'both'",
         "defaults.mdoe: unknown key, did you mean 'mode'?",
-        ["mode, style, initial, create_venv, python, trust"],
+        ["mode, style, initial, create_venv, python, trust, autoremove"],
     ),
     (
         "[defaults]\npath = 'x'",
@@ -432,7 +432,7 @@ def test_unknown_key_in_a_project_lists_every_project_key() -> None:
     assert error.message == f"{F}: project[1].frobnicate: unknown key"
     assert error.hint == (
         "the keys of [[project]] are: "
-        "path, venv, requirements, mode, style, initial, create_venv, python, trust"
+        "path, venv, requirements, mode, style, initial, create_venv, python, trust, autoremove"
     )
 
 
@@ -551,7 +551,7 @@ def test_check_project_value_accepts_what_the_config_accepts(key: str, value: ob
          'set --venv to a non-empty string, such as ".venv", or leave it out for the default'),
         ("colour", "red", "--colour: unknown project key 'colour'",
          "the keys are: path, venv, requirements, mode, style, initial, create_venv, python, "
-         "trust"),
+         "trust, autoremove"),
     ],
 )  # fmt: skip
 def test_check_project_value_rejects_with_the_loader_wording(

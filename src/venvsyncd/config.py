@@ -51,6 +51,7 @@ class ProjectSettings:
     create_venv: bool = True
     python: str = "python3"
     trust: str = "pins"  # which file changes apply without `allow` (engine/trust.py)
+    autoremove: bool = False  # uninstall the new orphans (engine/health.py)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ _SETTINGS_CHECKS: dict[str, Check] = {
     "create_venv": boolean,
     "python": string("python3", optional=False),
     "trust": choice(TRUSTS),
+    "autoremove": boolean,
 }
 _ENTRY_CHECKS: dict[str, Check] = {
     "path": string("~/code/app", optional=False),

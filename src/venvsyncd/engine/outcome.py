@@ -24,6 +24,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     retry: bool = False  # an error of the system (disk full, permissions): try again later
     broken: tuple[str, ...] = ()  # what `pip check` would report for the venv
+    orphans: tuple[str, ...] = ()  # installed, yet nothing asks for them (engine/health.py)
+    new_orphans: tuple[str, ...] = ()  # those of `orphans` the last sync did not list
     # What the last round read (and wrote): each file's sha256, and the venv's `venv_mark`.
     digests: Mapping[str, str] = field(default_factory=dict)
     venv_mark: Hashable = None

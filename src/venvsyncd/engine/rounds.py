@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from venvsyncd.engine.explain import agreed_env, explained, owed_by
 from venvsyncd.engine.hashing import hashes_for
+from venvsyncd.engine.health import autoremoved, looked_over
 from venvsyncd.engine.installing import missing_venv, run_installer
 from venvsyncd.engine.observe import (
     EnvSide,
@@ -86,6 +87,8 @@ def one_round(project: Project, store: ProjectStore, request: SyncRequest) -> St
     if step is not None:
         return step._replace(warnings=warnings, venv_mark=mark)
     plan = decide(_inputs(sides))
+    if project.settings.autoremove and not request.dry_run:
+        plan = autoremoved(plan, project.settings.mode, env, file, store)
     if file is not None and not request.allow:
         plan = held_for_sources(project, file, approved, plan)
     if plan.state != "act" or request.dry_run:
@@ -144,8 +147,8 @@ def _settled(sides: Sides, plan: Plan) -> Outcome:
         summary,
         plan.message,
         packages=len(env.frozen),
-        broken=() if dry else _broken(env),
         digests=digests(file),
+        **({} if dry else _looked_over(sides, file, plan.state)),
     )
 
 
@@ -217,21 +220,26 @@ def _write(sides: Sides, plan: Plan) -> Step:
             return Step(None, warnings=(raced(path, len(result.displaced)),))
     now = read_file(project.requirements) if written is None else written
     _remember(sides, env, now)
+    if project.settings.autoremove and project.settings.mode != "freeze":
+        return Step(None, writes.summary)  # a line went: the next round looks for orphans
     return Step(_final(sides, "in-sync", plan, now), writes.summary)
 
 
 def _final(
     sides: Sides, state: str, plan: Plan, file: FileSide | None, message: str | None = None
 ) -> Outcome:
-    env = sides.env
     return Outcome(
         state,
         plan,
         message=message,
-        packages=len(env.frozen),
-        broken=_broken(env),
+        packages=len(sides.env.frozen),
         digests=digests(file),
+        **_looked_over(sides, file, state),
     )
+
+
+def _looked_over(sides: Sides, file: FileSide | None, state: str) -> dict[str, Any]:
+    return looked_over(sides.env, file, sides.store, state == "in-sync")._asdict()
 
 
 def _keep_for_undo(sides: Sides, why: str) -> None:
@@ -296,9 +304,3 @@ def _remember(sides: Sides, env: EnvSide, file: FileSide | None) -> None:
     ):
         return
     sides.store.save(fresh)
-
-
-def _broken(env: EnvSide) -> tuple[str, ...]:
-    from venvsyncd.env.deps import read_dependencies
-
-    return read_dependencies(env.venv, env.marker_env).broken()

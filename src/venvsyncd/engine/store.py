@@ -38,6 +38,7 @@ from venvsyncd.system.locks import holding
 from venvsyncd.system.private import PRIVATE_FILE
 from venvsyncd.system.swap import SwapResult, compare_and_swap
 
+ORPHANS_RECORD = "orphans.txt"  # the orphans the last sync listed (engine/health.py)
 VENV_RECORD = "venv.txt"  # the venv the project had: a missing one is waited for, not replaced
 RACED = "a save that raced with venvsyncd's write; `venvsyncd undo` puts it back"
 
@@ -89,6 +90,20 @@ class ProjectStore:
     def remember_venv(self, root: Path) -> None:
         if self.remembered_venv() != root:
             atomic_write(self.folder / VENV_RECORD, f"{root}\n".encode(), mode=PRIVATE_FILE)
+
+    # ---- the orphans it listed -------------------------------------------------------------
+    def known_orphans(self) -> frozenset[str] | None:
+        """The orphans the last sync found (`engine/health.py`); None before the first."""
+        try:
+            text = (self.folder / ORPHANS_RECORD).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return frozenset(text.split())
+
+    def remember_orphans(self, names: frozenset[str]) -> None:
+        if self.known_orphans() != names:
+            data = "".join(f"{name}\n" for name in sorted(names)).encode()
+            atomic_write(self.folder / ORPHANS_RECORD, data, mode=PRIVATE_FILE)
 
     # ---- the journal ---------------------------------------------------------------------
     def versions(self) -> list[journal.JournalEntry]:

@@ -81,6 +81,22 @@ class Dependencies:
         asked = self._asked_extras(set(), extras)
         return {dist: self.requires(dist, asked[dist]) for dist in self.versions}
 
+    def orphans(
+        self, roots: Collection[str], extras: Mapping[str, Collection[str]] = _NO_EXTRAS
+    ) -> tuple[str, ...]:
+        """Installed dists that nothing asked for and nothing needs: not among `roots` (what
+        the requirements files name, and what is never an orphan) nor required, directly or
+        through others, by one of them (with the extras the files ask for); sorted."""
+        requires = self.requires_map(extras)
+        reached: set[str] = set()
+        todo = [canonicalize(name) for name in roots]
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo += requires.get(name, ())
+        return tuple(sorted(set(self.versions) - reached))
+
     def broken(self) -> tuple[str, ...]:
         """The lines `pip check` prints about these dists, in pip's order (none when sound)."""
         checked = self._package_set()
