@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testing import checkouts as co
 from testing.venvs import make_venv, pip
 from testing.wheelhouse import build_wheel
 from venvsyncd.env.deps import Dependencies, read_dependencies
@@ -376,3 +377,21 @@ def test_unreadable_metadata_is_left_out_as_pip_does(tmp_path: Path) -> None:
     assert deps.requires("folded") == ("alpha", "eta")
     assert deps.requires("legacy", ["fast"]) == ("alpha", "delta", "missingdep")
     assert deps.required_by("badver") == deps.required_by("nover") == ("usesbad",)
+
+
+@slow
+def test_requirements_of_dists_in_zip_files_on_the_path(tmp_path: Path) -> None:
+    """A distribution in a zip file on `sys.path` (pip freeze lists it) has its Requires-Dist
+    read from the archive, as `pip check` reads it."""
+    venv = make_venv(tmp_path / "venv")
+    target = tmp_path / "target"
+    wheel = build_wheel(tmp_path, "zipreq", "1.0", requires=["notthere>=1"])
+    pip(venv, "install", "--no-deps", "--target", str(target), str(wheel))
+    archive = co.zip_folder(target, tmp_path / "deps.zip")
+    (venv.site_packages / "zips.pth").write_text(f"{archive}\n")
+    deps = read_dependencies(venv, marker_environment(venv))
+    assert deps.requires("zipreq") == ("notthere",)
+    check = subprocess.run(
+        [venv.python, "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    assert deps.broken() == tuple(check.stdout.splitlines())

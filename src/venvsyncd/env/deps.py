@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,7 +211,7 @@ def read_dependencies(venv: Venv, marker_env: Mapping[str, str]) -> Dependencies
     versions: dict[str, str] = {}
     requires_dist: dict[str, tuple[str, ...]] = {}
     for info in _discover(listings):
-        dist = importlib.metadata.PathDistribution(Path(info.path))
+        dist = importlib.metadata.PathDistribution(_metadata_path(info.path, info.archive))
         try:
             meta = dist.metadata
             raw_version = next(iter(meta.get_all("Version") or ()), None)
@@ -219,6 +221,14 @@ def read_dependencies(venv: Venv, marker_env: Mapping[str, str]) -> Dependencies
         versions[info.canonical] = info.dir_version or raw_version or ""
         requires_dist[info.canonical] = tuple(lines)
     return Dependencies(versions, requires_dist, dict(marker_env))
+
+
+def _metadata_path(path: str, archive: str | None) -> Path | zipfile.Path:
+    """The metadata folder, in a zip file on the path when `archive` says so."""
+    if archive is None:
+        return Path(path)
+    member = os.path.relpath(path, archive).replace(os.sep, "/")
+    return zipfile.Path(archive, at=member + "/")
 
 
 def _egg_info_requires(dist: importlib.metadata.Distribution) -> list[str]:
