@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from testing.venvs import UV, make_venv, pip, run
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import Venv
@@ -51,3 +53,23 @@ def test_a_new_file_lists_the_top_level_only(project: Path, config: Path) -> Non
     make_venv(project / ".venv", "beta==1.0", "epsilon==1.0")
     assert main(["sync", str(project)]) == 0
     assert (project / "requirements.txt").read_text() == "beta==1.0\nepsilon==1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("style", "after"),
+    [
+        ("preserve", "# web app\nalpha==2.0\nbeta==1.0\ndelta>=1.0\n"),
+        ("top", "# web app\nbeta==1.0\ndelta>=1.0\n"),
+        ("pip", "alpha==2.0\nbeta==1.0\ndelta==1.0\n"),
+    ],
+)
+def test_the_readme_s_table_of_styles(project: Path, config: Path, style: str, after: str) -> None:
+    """README, "How a sync decides": the same `pip install beta` in each style."""
+    config.write_text(config.read_text() + f'[defaults]\nstyle = "{style}"\n')
+    venv = make_venv(project / ".venv", "delta==1.0")
+    req = project / "requirements.txt"
+    req.write_text("# web app\ndelta>=1.0\n")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "beta")
+    assert main(["sync", str(project)]) == 0
+    assert req.read_text() == after
