@@ -180,7 +180,7 @@ BAD_CONFIGS = [
     (
         "[defaults]\nmdoe = 'both'",
         "defaults.mdoe: unknown key, did you mean 'mode'?",
-        ["mode, style, initial, create_venv, python, trust, autoremove"],
+        ["mode, style, initial, create_venv, python, trust, autoremove, dev"],
     ),
     (
         "[defaults]\npath = 'x'",
@@ -266,7 +266,7 @@ BAD_CONFIGS = [
     ),
     (
         "[[project]]\npath = '/a'\nrequirements = {file = 'r.txt'}",
-        "project[1].requirements: expected a string, got a table",
+        "project[1].requirements: expected a string or an array of strings, got a table",
         ['"requirements.txt"'],
     ),
     (
@@ -432,7 +432,7 @@ def test_unknown_key_in_a_project_lists_every_project_key() -> None:
     assert error.message == f"{F}: project[1].frobnicate: unknown key"
     assert error.hint == (
         "the keys of [[project]] are: "
-        "path, venv, requirements, mode, style, initial, create_venv, python, trust, autoremove"
+        "path, venv, requirements, mode, style, initial, create_venv, python, trust, autoremove, dev"
     )
 
 
@@ -551,7 +551,7 @@ def test_check_project_value_accepts_what_the_config_accepts(key: str, value: ob
          'set --venv to a non-empty string, such as ".venv", or leave it out for the default'),
         ("colour", "red", "--colour: unknown project key 'colour'",
          "the keys are: path, venv, requirements, mode, style, initial, create_venv, python, "
-         "trust, autoremove"),
+         "trust, autoremove, dev"),
     ],
 )  # fmt: skip
 def test_check_project_value_rejects_with_the_loader_wording(

@@ -22,6 +22,7 @@ from venvsyncd.configcheck import (
     choice,
     seconds,
     string,
+    strings,
     toml_type,
     whole_number,
 )
@@ -33,6 +34,11 @@ INITIALS = ("ask", "env", "file")
 TRUSTS = ("pins", "all", "none")
 INSTALLERS = ("pip", "uv", "auto")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# The test, lint, type-check, docs and release tools a project's dev file holds (`dev`)
+DEV_TOOLS: tuple[str, ...] = ("pytest", "pytest-*", "coverage", "hypothesis", "tox", "nox")
+DEV_TOOLS += ("mypy", "pyright", "types-*", "*-stubs", "ruff", "black", "isort", "flake8")
+DEV_TOOLS += ("flake8-*", "pylint", "bandit", "codespell", "pre-commit", "sphinx", "sphinx-*")
+DEV_TOOLS += ("mkdocs", "mkdocs-*", "ipython", "ipdb", "pip-tools", "build", "twine")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class ProjectSettings:
     python: str = "python3"
     trust: str = "pins"  # which file changes apply without `allow` (engine/trust.py)
     autoremove: bool = False  # uninstall the new orphans (engine/health.py)
+    dev: tuple[str, ...] = DEV_TOOLS  # globs: a new package matching one goes to the dev file
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class ProjectEntry:
     venv: str | None  # relative to `path` (None: the first of .venv, venv, env)
     requirements: str | None  # relative to `path` (None: requirements.txt)
     settings: ProjectSettings
+    dev_files: tuple[str, ...] = ()  # `requirements = [main, dev, ...]`: the files after the first
 
 
 @dataclass(frozen=True)
@@ -90,11 +98,12 @@ _SETTINGS_CHECKS: dict[str, Check] = {
     "python": string("python3", optional=False),
     "trust": choice(TRUSTS),
     "autoremove": boolean,
+    "dev": strings("pytest*"),
 }
 _ENTRY_CHECKS: dict[str, Check] = {
     "path": string("~/code/app", optional=False),
     "venv": string(".venv", optional=True),
-    "requirements": string("requirements.txt", optional=True),
+    "requirements": strings("requirements.txt", at_least=1),
 }
 _PROJECT_CHECKS = {**_ENTRY_CHECKS, **_SETTINGS_CHECKS}
 _TOP_KEYS = ("daemon", "defaults", "project")
@@ -114,7 +123,8 @@ def check_project_value(key: str, value: object, where: str) -> object:
     if key not in _PROJECT_CHECKS:
         keys = ", ".join(_PROJECT_CHECKS)
         raise ConfigError(f"{where}: unknown project key {key!r}", hint=f"the keys are: {keys}")
-    return _PROJECT_CHECKS[key](value, Loc(None, where))
+    checked = _PROJECT_CHECKS[key](value, Loc(None, where))
+    return value if isinstance(value, str) else checked  # one file stays a string
 
 
 def read_config_text(path: Path) -> str | None:
@@ -229,10 +239,12 @@ def _project(table: _Table, base: Path, defaults: ProjectSettings) -> ProjectEnt
         )
     folder = _absolute(base / os.path.expanduser(values.pop("path")))  # noqa: PTH111
     venv: str | None = values.pop("venv", None)
-    requirements: str | None = values.pop("requirements", None)
-    for key, tail in (("path", None), ("venv", venv), ("requirements", requirements)):
+    files: tuple[str, ...] = values.pop("requirements", ())
+    requirements = files[0] if files else None
+    for key, tail in (("path", None), ("venv", venv), *(("requirements", f) for f in files)):
         _fits(folder / tail if tail else folder, table.loc.child(key))
-    return ProjectEntry(folder, venv, requirements, dataclasses.replace(defaults, **values))
+    settings = dataclasses.replace(defaults, **values)
+    return ProjectEntry(folder, venv, requirements, settings, files[1:])
 
 
 _NAME_MAX, _PATH_MAX = 255, 4096  # bytes in a file name and a path (Linux's limits)

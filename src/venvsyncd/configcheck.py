@@ -100,6 +100,27 @@ def string(example: str, optional: bool) -> Check:
     return check
 
 
+def strings(example: str, at_least: int = 0) -> Check:
+    """An array of non-empty strings (at least `at_least` of them), as a tuple; with
+    `at_least` 1, a single string stands for an array of one."""
+
+    def check(value: object, loc: Loc) -> object:
+        hint = f"set {loc.key} to an array of strings, such as [{json.dumps(example)}]"
+        wanted = "an array of strings"
+        if at_least:
+            hint = f"set {loc.key} to a string, such as {json.dumps(example)}, or {wanted}"
+            wanted = f"a string or {wanted}"
+            value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list):
+            raise loc.error(f"expected {wanted}, got {toml_type(value)}", hint)
+        if len(value) < at_least:
+            raise loc.error(f"needs at least {at_least} entry", hint)
+        one = string(example, optional=False)
+        return tuple(one(item, Loc(loc.file, f"{loc.key}[{n}]")) for n, item in enumerate(value))
+
+    return check
+
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 

@@ -150,7 +150,7 @@ def check_requirements(project: Project) -> Finding:
 
     path = project.requirements
     try:
-        file = read_file(path)
+        file = read_file(path, project.dev_files)
     except VenvsyncdError as exc:
         return Finding(False, exc.message, exc.hint)
     if file is None:

@@ -22,6 +22,12 @@ class Project:
     requirements: Path
     settings: ProjectSettings
     configured: bool
+    dev_files: tuple[Path, ...] = ()  # the requirements files after the first (`dev`)
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The requirements files: the main one, then the dev files."""
+        return (self.requirements, *self.dev_files)
 
     def venv_exists(self) -> bool:
         return (self.venv_root / "pyvenv.cfg").is_file()
@@ -49,6 +55,7 @@ class Project:
             "path": str(self.path),
             "venv": str(self.venv_root),
             "requirements": str(self.requirements),
+            **({"dev_requirements": [str(f) for f in self.dev_files]} if self.dev_files else {}),
             "python": self.python_version(),
             "mode": self.settings.mode,
             "style": self.settings.style,
@@ -94,6 +101,7 @@ def resolve(entry: ProjectEntry, configured: bool = True) -> Project:
         requirements=entry.path / Path(entry.requirements or DEFAULT_REQUIREMENTS).expanduser(),
         settings=entry.settings,
         configured=configured,
+        dev_files=tuple(entry.path / Path(f).expanduser() for f in entry.dev_files),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,8 +65,11 @@ def _file_side(top: RequirementsFile, includes: tuple[RequirementsFile, ...]) ->
     return FileSide(top, includes, top.to_bytes(), texts, tuple(wanted), raw)
 
 
-def with_files(file: FileSide, written: Mapping[Path, bytes]) -> FileSide:
-    """The same files, with those venvsyncd just wrote holding the bytes it wrote."""
+def with_files(
+    file: FileSide, written: Mapping[Path, bytes], made: Iterable[Path] = ()
+) -> FileSide:
+    """The same files, with those venvsyncd just wrote holding the bytes it wrote; `made`:
+    files it created (a new dev file), read from then on like the others."""
 
     def now(req: RequirementsFile) -> RequirementsFile:
         data = written.get(req.source)
@@ -73,7 +77,8 @@ def with_files(file: FileSide, written: Mapping[Path, bytes]) -> FileSide:
             return req
         return replace(parse_requirements(data, req.source), constraint=req.constraint)
 
-    return _file_side(now(file.top), tuple(now(i) for i in file.includes))
+    new = tuple(parse_requirements(written[path], path) for path in made if path in written)
+    return _file_side(now(file.top), (*(now(i) for i in file.includes), *new))
 
 
 def read_env(venv: Venv) -> EnvSide:
@@ -84,18 +89,37 @@ def read_env(venv: Venv) -> EnvSide:
     return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv))
 
 
-def read_file(path: Path) -> FileSide | None:
-    """The file and its includes; None when it does not exist. Unparsable lines are errors."""
+def read_file(path: Path, dev_files: Sequence[Path] = ()) -> FileSide | None:
+    """The file and its includes, then the dev files that exist and theirs (as includes: what
+    they ask for is wanted too); None when the file does not exist. Unparsable lines are
+    errors."""
     if not path.exists():
         return None
+    top, includes = _load(path)
+    seen = {(_real(r.source), r.constraint) for r in (top, *includes)}
+    for dev in dev_files:
+        if not dev.exists() or (_real(dev), False) in seen:
+            continue  # not there yet, or an include already (`-r requirements-dev.txt`)
+        first, more = _load(dev)
+        for req in (first, *more):  # what a `-r requirements.txt` in it names is read already
+            if (_real(req.source), req.constraint) not in seen:
+                includes.append(req)
+                seen.add((_real(req.source), req.constraint))
+    for req in (top, *includes):
+        _refuse(req, req.problems(), "", "fix that line; venvsyncd acts only on files pip can read")
+    return _file_side(top, tuple(includes))
+
+
+def _load(path: Path) -> tuple[RequirementsFile, list[RequirementsFile]]:
     if not path.is_file():
         raise ProjectError(
             f"{path} is not a file", hint="replace it with a requirements file or remove it"
         )
-    top, includes = load_requirements(path)
-    for req in (top, *includes):
-        _refuse(req, req.problems(), "", "fix that line; venvsyncd acts only on files pip can read")
-    return _file_side(top, tuple(includes))
+    return load_requirements(path)
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def check_paths(file: FileSide) -> None:

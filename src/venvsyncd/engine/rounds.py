@@ -64,7 +64,7 @@ class Sides(NamedTuple):
 
 
 def one_round(project: Project, store: ProjectStore, request: SyncRequest) -> Step:
-    file = read_file(project.requirements)
+    file = read_file(project.requirements, project.dev_files)
     if not project.venv_exists():
         return _fill_new_venv(project, store, file, request)
     venv = project.load_venv()
@@ -206,7 +206,8 @@ def _write(sides: Sides, plan: Plan) -> Step:
         )
     for path in writes.files:
         refuse_read_only(path)
-    written = None if file is None else with_files(file, writes.files)
+    made = [p for p in project.dev_files if p in writes.files and writes.expected.get(p) is None]
+    written = None if file is None else with_files(file, writes.files, made)
     if written is not None:  # announced first, in case this process dies half way
         store.save_pending(_snapshot_of(sides, env, written))
     for path, data in writes.files.items():
@@ -218,7 +219,7 @@ def _write(sides: Sides, plan: Plan) -> Step:
                 why = f"waiting: a program has {path.name} open for writing"
                 return Step(Outcome("pending", plan, message=why, retry=True))
             return Step(None, warnings=(raced(path, len(result.displaced)),))
-    now = read_file(project.requirements) if written is None else written
+    now = read_file(project.requirements, project.dev_files) if written is None else written
     _remember(sides, env, now)
     if project.settings.autoremove and project.settings.mode != "freeze":
         return Step(None, writes.summary)  # a line went: the next round looks for orphans

@@ -86,7 +86,7 @@ def _unfinished(done: list[str], warnings: tuple[str, ...], why: str) -> Outcome
 
 def _approve(project: Project, store: ProjectStore) -> None:
     """`venvsyncd allow` applied the files: what they name is approved from now on."""
-    file = read_file(project.requirements)
+    file = read_file(project.requirements, project.dev_files)
     if file is not None:
         before = approvals(project, store.folder, file, None, dry=False)
         approve(project, store.folder, file, before)

@@ -15,8 +15,10 @@ installed packages require); everything else here is pure.
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -91,7 +93,8 @@ def planned_writes(
     writes = _preserve_writes(project, env, file, plan.edit, looked.hashes)
     if looked.compiled is None or writes.outside is not None:
         return writes
-    return _with_source(project, writes, env, _top_share(plan.edit, file), looked.compiled)
+    top = _top_share(project, plan.edit, file)
+    return _with_source(project, writes, env, top, looked.compiled)
 
 
 def required_by_others(env: EnvSide, file: FileSide | None) -> frozenset[str]:
@@ -117,7 +120,7 @@ def read_compiled_from(
     settings = project.settings
     if file is None or settings.style == "pip" or settings.mode == "install":
         return None
-    if not _top_share(plan.edit, file).added:
+    if not _top_share(project, plan.edit, file).added:
         return None
     path = compiled_from(file.top)
     if path is None or not _inside(project.path, path) or file.bytes_of(path) is not None:
@@ -133,8 +136,27 @@ def read_compiled_from(
     return CompiledFrom(parse_requirements(data, path), requires)
 
 
-def _top_share(delta: EnvDelta, file: FileSide) -> EnvDelta:
-    return _share(delta, file.top, _owners(file), is_top=True)
+def _top_share(project: Project, delta: EnvDelta, file: FileSide) -> EnvDelta:
+    return _share(delta, file.top, _owners(file), _home(project))
+
+
+def _home(project: Project) -> Callable[[str], Path]:
+    """Where a new package goes: the first dev file when one of the `dev` globs matches its
+    name (`pytest`, `types-*`), else the main file."""
+    if not project.dev_files:
+        return lambda name: project.requirements
+    dev = project.dev_files[0]
+
+    def home(name: str) -> Path:
+        matches = any(fnmatch.fnmatchcase(name, _pattern(g)) for g in project.settings.dev)
+        return dev if matches else project.requirements
+
+    return home
+
+
+def _pattern(glob: str) -> str:
+    """A `dev` glob as canonical names are written (`Flake8_*` -> `flake8-*`)."""
+    return re.sub(r"[-_.]+", "-", glob).lower()
 
 
 def _with_source(
@@ -175,12 +197,13 @@ def _preserve_writes(
     project: Project, env: EnvSide, file: FileSide, delta: EnvDelta, hashes: Hashes | None
 ) -> Writes:
     owners = _owners(file)
+    home = _home(project)
     files: dict[Path, bytes] = {}
     expected: dict[Path, bytes | None] = {}
     parts: list[str] = []
     outside: list[str] = []
-    for req in (file.top, *file.includes):
-        share = _share(delta, req, owners, is_top=req is file.top)
+    for req in (file.top, *file.includes, *_new_dev_files(project, file)):
+        share = _share(delta, req, owners, home)
         if share.empty:
             continue
         name = _shown(project, req.source)
@@ -188,9 +211,9 @@ def _preserve_writes(
             outside.append(f"{render_change(share)} belongs in {_described(req.source)}")
             continue
         data = apply_preserve(req, share, env.marker_env, hashes).to_bytes()
-        if data != req.to_bytes():
+        if data != req.to_bytes() or file.bytes_of(req.source) is None:
             files[req.source] = data
-            expected[req.source] = req.to_bytes()
+            expected[req.source] = file.bytes_of(req.source)  # None: a new dev file
             parts.append(f"{render_change(share)} -> {name}")
     if outside:
         why = "; ".join(outside)
@@ -216,14 +239,22 @@ def _owners(file: FileSide) -> dict[str, Path]:
     return owners
 
 
+def _new_dev_files(project: Project, file: FileSide) -> tuple[RequirementsFile, ...]:
+    """The first dev file, empty, when it does not exist yet: a dev tool's line makes it."""
+    if not project.dev_files or project.dev_files[0].exists():
+        return ()
+    return (parse_requirements(b"", project.dev_files[0]),)
+
+
 def _share(
-    delta: EnvDelta, req: RequirementsFile, owners: dict[str, Path], is_top: bool
+    delta: EnvDelta, req: RequirementsFile, owners: dict[str, Path], home: Callable[[str], Path]
 ) -> EnvDelta:
-    """The part of `delta` that is this file's to write."""
+    """The part of `delta` that is this file's to write: what it names, and the new
+    packages whose `home` it is."""
 
     def mine(name: str) -> bool:
         owner = owners.get(name)
-        return owner == req.source or (owner is None and is_top)
+        return owner == req.source or (owner is None and home(name) == req.source)
 
     changed = tuple(d for d in delta.changed if owners.get(d.name) == req.source)
     return replace(
