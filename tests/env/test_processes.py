@@ -24,7 +24,7 @@ import pytest
 
 from testing.venvs import run
 from venvsyncd.env.busy import install_in_progress
-from venvsyncd.env.processes import installer_processes, installer_target
+from venvsyncd.env.processes import SCAN_REUSE, installer_processes, installer_target
 from venvsyncd.env.venvs import Venv, load_venv
 
 LATER = time.time() + 3600.0  # nothing on disk is fresh: only processes can make a venv busy
@@ -128,3 +128,37 @@ def test_another_users_pip_on_our_venv_does_not_count(venv: Venv, other_user: Us
         assert theirs.poll() is None
     finally:
         end(theirs)
+
+
+def test_a_pip_started_right_after_a_look_is_seen_at_once(venv: Venv) -> None:
+    """Within SCAN_REUSE of a full look at /proc only new processes are read: a pip that
+    starts then is one of them, and one that ends is gone at once."""
+    assert installer_processes(venv) == []  # a full look
+    ours = pip_like(venv)
+    try:
+        assert installer_processes(venv) == [ours.pid]
+    finally:
+        end(ours)
+    assert installer_processes(venv) == []
+
+
+def test_a_process_that_becomes_pip_by_exec_is_seen_by_the_next_full_look(venv: Venv) -> None:
+    """A process already there when /proc was read, that then runs pip by `exec` (same pid,
+    new command line), is found once SCAN_REUSE has passed."""
+    code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
+    try:
+        assert installer_processes(venv) == []  # it is not pip yet
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while _cmdline(proc.pid) != pip_argv(venv):
+            assert time.monotonic() < deadline, "the process never ran pip's command line"
+            time.sleep(0.01)
+        deadline = time.monotonic() + SCAN_REUSE + 10
+        while installer_processes(venv) != [proc.pid]:
+            assert time.monotonic() < deadline, "the exec'd pip was never found"
+            time.sleep(0.01)
+    finally:
+        end(proc)

@@ -17,6 +17,7 @@ import csv
 import itertools
 import os
 import stat
+import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
@@ -33,7 +34,10 @@ _NO_RECORD = (".dist-info", ".egg-info", ".egg-link")
 
 # RECORD path -> (its file_signature, the top-level names it claims); cleared when it grows big
 _RECORD_TOPS: dict[str, tuple[FileSignature, frozenset[str]]] = {}
+# metadata folder -> ((mtime_ns, ctime_ns, inode), its RECORD's mtime_ns or -1), for the mark
+_RECORD_MTIMES: dict[str, tuple[tuple[int, int, int], int]] = {}
 _CACHE_LIMIT = 20_000
+RACY_NS = 1_000_000_000  # a folder changed this recently (ns) may change again unseen
 
 
 class _Entry(NamedTuple):
@@ -178,9 +182,12 @@ def site_signature(venv: Venv) -> SiteSignature:
     """A cheap fingerprint of what is installed, for the periodic rescan.
 
     Sorted (name, mtime_ns, RECORD mtime_ns or -1) of the top-level dist-info, egg-info,
-    egg-link and .pth entries; () when site-packages is missing.
+    egg-link and .pth entries; () when site-packages is missing. A folder's RECORD is looked
+    at again only when the folder changed (pip and uv write RECORD by creating it or by tmp +
+    rename, both of which change the folder), and not within RACY_NS of such a change.
     """
     rows = []
+    started = time.time_ns()
     try:
         listing = os.scandir(venv.site_packages)
     except (FileNotFoundError, NotADirectoryError):
@@ -190,12 +197,26 @@ def site_signature(venv: Venv) -> SiteSignature:
             if not item.name.endswith(_SIGNED):
                 continue
             try:
-                mtime = item.stat(follow_symlinks=False).st_mtime_ns
+                st = item.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            record = file_signature(os.path.join(item.path, "RECORD"))
-            rows.append((item.name, mtime, -1 if record is None else record[0]))
+            record = _record_mtime(item.path, st, started) if stat.S_ISDIR(st.st_mode) else -1
+            rows.append((item.name, st.st_mtime_ns, record))
     return tuple(sorted(rows))
+
+
+def _record_mtime(folder: str, st: os.stat_result, started: int) -> int:
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    kept = _RECORD_MTIMES.get(folder)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    record = file_signature(os.path.join(folder, "RECORD"))
+    mtime = -1 if record is None else record[0]
+    if max(key[0], key[1]) < started - RACY_NS:
+        if len(_RECORD_MTIMES) > _CACHE_LIMIT:
+            _RECORD_MTIMES.clear()
+        _RECORD_MTIMES[folder] = (key, mtime)
+    return mtime
 
 
 def venv_mark(venv: Venv) -> tuple[object, ...]:

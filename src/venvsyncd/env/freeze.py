@@ -9,17 +9,25 @@ canonical name winning; the canonical name and version come from a `.dist-info` 
 name, the printed name from METADATA `Name:`. Lines for URL and editable installs are in
 `freeze_urls`. Not covered: the current directory that `python -m pip` adds in front of
 `sys.path`.
+
+The daemon reads a venv several times per change, so a distribution's lines are kept while
+its metadata folder (or file) keeps its mtime, ctime, inode and size: pip and uv create,
+rename and delete whole `.dist-info` folders and write the files in them by tmp + rename, so a
+change shows there. An entry changed less than RACY_NS before a read is not kept (a change in
+the same clock tick would not show), nor an editable install (its VCS state lives elsewhere),
+nor anything while `.egg-link` files are on the path.
 """
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH113, PTH118, PTH119, PTH120, PTH122
+# ruff: noqa: PTH113, PTH116, PTH118, PTH119, PTH120, PTH122
 
 from __future__ import annotations
 
 import functools
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +50,10 @@ SKIPPED_BEFORE_3_12 = frozenset({"setuptools", "distribute", "wheel"})
 _VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _NORMAL_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
 _SEPARATORS = re.compile(r"[-_.]+")
+RACY_NS = 1_000_000_000  # an entry changed this recently (ns) may change again unseen
+_KEPT_LIMIT = 20_000
+StatKey = tuple[int, int, int, int]
+_kept: dict[str, tuple[StatKey, FrozenDist]] = {}  # metadata path -> its stat, its dist
 
 
 def installed(venv: Venv) -> tuple[FrozenDist, ...]:
@@ -51,10 +63,31 @@ def installed(venv: Venv) -> tuple[FrozenDist, ...]:
     `.dist-info` folder's name); `url` is the direct URL, or for an editable the `-e` target
     as a URL (`git+...`, or the project folder's `file:` URL).
     """
+    started = time.time_ns()
     site = venv_sys_path(venv)
     listings = [(entry, _listdir(entry)) for entry in site.entries]
     links = _EggLinks(site.entries, listings)
-    return tuple(_frozen(info, links) for info in _discover(listings))
+    return tuple(_kept_or_read(info, links, started) for info in _discover(listings))
+
+
+def _kept_or_read(info: _Info, links: _EggLinks, started: int) -> FrozenDist:
+    """`_frozen(info, links)`, from what was kept while its folder or file is unchanged."""
+    if info.archive is not None or links.any:
+        return _frozen(info, links)
+    try:
+        st = os.stat(info.path)
+    except OSError:
+        return _frozen(info, links)
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+    kept = _kept.get(info.path)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    dist = _frozen(info, links)
+    if not dist.editable and max(key[0], key[1]) < started - RACY_NS:
+        if len(_kept) >= _KEPT_LIMIT:
+            _kept.clear()
+        _kept[info.path] = (key, dist)
+    return dist
 
 
 def freeze(venv: Venv, dists: Sequence[FrozenDist] | None = None) -> tuple[FrozenDist, ...]:

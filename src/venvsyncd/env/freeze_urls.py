@@ -4,6 +4,10 @@ Mirrors pip 26.3: `direct_url.json` is read and validated as `packaging.direct_u
 (anything invalid counts as absent) and turned into `Name @ URL` as
 `utils/direct_url_helpers.py` does; editables get the lines of `operations/freeze.py`'s
 `_get_editable_info`, asking the version control tool (`vcs`) what pip's `vcs` package asks.
+
+`venvsyncd freeze` is a whole process per call, so what only some venvs need (`json` for a
+`direct_url.json`, `vcs` for an editable install) is imported when it is needed, and
+`urllib.request` (which pulls in `http.client`, `email` and `ssl`) never.
 """
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
@@ -11,17 +15,13 @@ Mirrors pip 26.3: `direct_url.json` is read and validated as `packaging.direct_u
 
 from __future__ import annotations
 
-import json
 import os
-import string
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from venvsyncd.env.vcs import NoRemote, RemoteNotValid, ToolFailed, ToolMissing, backend_for
-
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"  # string.ascii_letters
 _NO_LOCATION = "## !! Could not determine repository location"
 
 
@@ -49,6 +49,8 @@ class _Invalid(Exception):
 
 def parse_direct_url(text: str) -> DirectUrl | None:
     """A `direct_url.json`'s content as `DirectUrl`, or None when pip would ignore it."""
+    import json
+
     try:
         data = json.loads(text)
         return _direct_url(data) if isinstance(data, dict) else None
@@ -131,17 +133,26 @@ def url_to_path(url: str) -> str:
         netloc = "\\\\" + netloc
     else:
         netloc = ""
-    path = urllib.request.url2pathname(netloc + path)
+    path = url2pathname(netloc + path)
     if (
         os.name == "nt"
         and not netloc
         and len(path) >= 3
         and path[0] == "/"
-        and path[1] in string.ascii_letters
+        and path[1] in _ASCII_LETTERS
         and path[2:4] in (":", ":/")
     ):
         path = path[1:]
     return path
+
+
+def url2pathname(path: str) -> str:
+    """`urllib.request.url2pathname`, without importing `urllib.request`."""
+    if os.name == "nt":
+        from nturl2path import url2pathname as nt_url2pathname
+
+        return nt_url2pathname(path)
+    return urllib.parse.unquote(path)
 
 
 def editable_lines(project: str, raw_name: str, display: str) -> EditableLines:
@@ -149,6 +160,8 @@ def editable_lines(project: str, raw_name: str, display: str) -> EditableLines:
 
     `display` is the dist's `Name==version` (or `Name===raw`) for the comment lines.
     """
+    from venvsyncd.env.vcs import NoRemote, RemoteNotValid, ToolFailed, ToolMissing, backend_for
+
     location = os.path.normcase(os.path.abspath(project))
     file_url = Path(location).as_uri()
     backend = backend_for(location)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import zipfile
 
 _HEADER_LINE = re.compile(r"[\x21-\x39\x3b-\x7e]*:|[\t ]|From ")
 _WANTED = ("name", "version")
@@ -48,6 +47,8 @@ def list_location(location: str) -> list[str] | None:
 @functools.lru_cache(maxsize=64)
 def _zip_children(path: str, mtime_ns: int, size: int, inode: int) -> list[str] | None:
     """A zip file's top-level names in archive order (cached while the file is unchanged)."""
+    import zipfile  # only for a zip file on the path: rare, and a cost to every freeze
+
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.namelist()
@@ -68,6 +69,8 @@ def read_file(info_path: str, name: str, archive: str | None = None) -> bytes | 
     member = os.path.relpath(info_path, archive).replace(os.sep, "/")
     if not name:
         return None  # zipfile.Path("x/").joinpath("") is a folder: nothing to read
+    import zipfile
+
     try:
         with zipfile.ZipFile(archive) as zipped:
             return zipped.read(f"{member}/{name}")

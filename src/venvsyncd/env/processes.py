@@ -7,10 +7,17 @@ pip takes no lock on the env, so a running pip is found by its command line: the
 Only processes running as this user count: another user's process whose command line names
 our venv keeps no project pending (it cannot write the venv as us, and it must not be able to
 hold our syncs back).
+
+The daemon asks this before every sync and between rounds, for each project, and a machine
+may run thousands of processes. On Linux /proc is read directly (one read of each command
+line; owner, cwd and environment only for the few that look like an installer), and one look
+answers every venv: for SCAN_REUSE seconds after it, only the processes created since are
+read, and the installers it found are checked to be still there. (A process that was there
+and then runs pip by `exec` is seen at the next full look; pip's start-up takes longer.)
 """
 
 # str paths and os calls on purpose: command lines hold strings, of either platform.
-# ruff: noqa: PTH118, PTH119, PTH120
+# ruff: noqa: PTH115, PTH118, PTH119, PTH120, PTH208
 
 from __future__ import annotations
 
@@ -19,9 +26,10 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from venvsyncd.env.venvs import Venv
 
@@ -40,31 +48,127 @@ _UV_VERBS = frozenset({"install", "uninstall", "sync"})
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh"})  # pip's `/bin/sh` shebang for long paths
 
 
+SCAN_REUSE = 0.25  # seconds after a full look at /proc in which only new pids are read
+
+
+class Installer(NamedTuple):
+    """A process of this user that runs pip or uv, and the path it acts on."""
+
+    pid: int
+    argv: tuple[str, ...]
+    target: str
+
+
+class _Look(NamedTuple):
+    at: float  # time.monotonic() of the last full look
+    seen: frozenset[str]  # the pids that look (and the quick ones since) read
+    found: tuple[Installer, ...]
+
+
+_looks: list[_Look] = []  # the last look at /proc
+
+
 def installer_processes(venv: Venv, exclude: Collection[int] = ()) -> list[int]:
-    """Pids of this user's pip/uv install, uninstall or sync commands acting on `venv`.
-
-    Reads every process's command line; only for the few that look like an installer does it
-    ask who runs it, then its cwd and environment, to see which venv it acts on.
-    """
-    import psutil
-
+    """Pids of this user's pip/uv install, uninstall or sync commands acting on `venv`."""
     skip = {os.getpid(), *exclude}
     root = os.path.realpath(venv.root)
+    found = _proc_installers() if sys.platform == "linux" else _psutil_installers()
+    return sorted(i.pid for i in found if i.pid not in skip and _inside(i.target, root))
+
+
+def _psutil_installers() -> list[Installer]:
+    """Every process's command line; for the few that look like an installer, who runs it,
+    then its cwd and environment, to see which venv it acts on."""
+    import psutil
+
     me = _owner(psutil.Process())
     found = []
     for proc in psutil.process_iter():
-        if proc.pid in skip:
-            continue
         argv = _cmdline(proc)
-        if argv is None or not _names_installer(argv):
+        if argv is None or not _names_installer(argv) or proc.pid == os.getpid():
             continue
         owner = _owner(proc)
         if owner is None or owner != me:  # another user's, or one we cannot tell
             continue
         target = installer_target(argv, _cwd(proc), _environ(proc))
-        if target is not None and _inside(target, root):
-            found.append(proc.pid)
-    return sorted(found)
+        if target is not None:
+            found.append(Installer(proc.pid, tuple(argv), target))
+    return found
+
+
+def _proc_installers() -> tuple[Installer, ...]:
+    """`_psutil_installers` from /proc. Within SCAN_REUSE seconds of a full look, only the
+    processes made since are read, and the installers it found are checked to still run."""
+    now = time.monotonic()
+    pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    if not _looks or now - _looks[0].at >= SCAN_REUSE:
+        _looks[:] = [_Look(now, frozenset(pids), tuple(_installers_among(pids)))]
+        return _looks[0].found
+    last = _looks[0]
+    running = tuple(i for i in last.found if _proc_argv(str(i.pid)) == i.argv)
+    new = [pid for pid in pids if pid not in last.seen]
+    found = running + tuple(_installers_among(new))
+    _looks[:] = [_Look(last.at, last.seen | frozenset(new), found)]
+    return found
+
+
+def _installers_among(pids: list[str]) -> Iterator[Installer]:
+    me = os.geteuid()
+    for name in pids:
+        if int(name) == os.getpid():
+            continue
+        argv = _proc_argv(name)
+        if not argv or not _names_installer(argv) or _proc_euid(name) != me:
+            continue
+        folder = f"/proc/{name}"
+        try:
+            cwd = os.readlink(f"{folder}/cwd") or os.sep
+        except OSError:
+            cwd = os.sep
+        environ = {}
+        for pair in _read(f"{folder}/environ").split(b"\0"):
+            key, sep, value = os.fsdecode(pair).partition("=")
+            if sep:
+                environ[key] = value
+        target = installer_target(argv, cwd, environ)
+        if target is not None:
+            yield Installer(int(name), argv, target)
+
+
+def _read(path: str) -> bytes:
+    """A /proc file's bytes; b"" when the process is gone or not ours to read. (os.open and
+    os.read: half the cost of `open()`, which counts with thousands of processes.)"""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return b""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    except OSError:  # a zombie, or gone while we read
+        pass
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _proc_argv(pid: str) -> tuple[str, ...] | None:
+    """The command line as psutil reads it, when it could name pip (see `_cmdline`)."""
+    data = _read(f"/proc/{pid}/cmdline")
+    if b"pip" not in data and b"venv" not in data:
+        return None
+    # a process that rewrote its title (no final NUL): psutil splits on spaces then
+    argv = data[:-1].split(b"\0") if data.endswith(b"\0") else data.split(b" ")
+    args = tuple(os.fsdecode(arg) for arg in argv)
+    return args if any("pip" in arg or arg == "venv" for arg in args) else None
+
+
+def _proc_euid(pid: str) -> int | None:
+    for line in _read(f"/proc/{pid}/status").splitlines():
+        if line.startswith(b"Uid:"):
+            return int(line.split()[2])
+    return None
 
 
 def _owner(proc: psutil.Process) -> object:

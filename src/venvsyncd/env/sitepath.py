@@ -21,15 +21,12 @@ resolution): pip compares and prints them as strings.
 
 from __future__ import annotations
 
-import json
-import locale
 import os
 import stat
 from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from venvsyncd.env.commands import CommandError, run_command
 from venvsyncd.env.venvs import Venv
 
 _HIDDEN_FLAGS = getattr(stat, "UF_HIDDEN", 0)
@@ -89,6 +86,10 @@ def venv_sys_path(venv: Venv) -> SitePath:
 
 def _ask_interpreter(python: str) -> tuple[str, ...]:
     """The interpreter's `sys.path` after `site` ran its `.pth` files; () when it cannot say."""
+    import json
+
+    from venvsyncd.env.commands import CommandError, run_command
+
     try:
         output = run_command([python, "-c", _ASK_PATH], timeout=ASK_TIMEOUT)
     except CommandError:
@@ -254,6 +255,8 @@ def _pth_lines(path: str, version: tuple[int, int] | None) -> list[str]:
             data = pth.read()
     except OSError:
         return []
+    import locale
+
     if version is not None and version >= (3, 13):
         try:
             text = data.decode("utf-8-sig")
