@@ -1,21 +1,37 @@
 """Command line: `venvsyncd COMMAND` (and `python -m venvsyncd`).
 
 The cli package is the only place that prints or picks an exit code. Commands import what
-they need lazily, so a client command such as `status` starts fast and never loads watchdog.
+they need lazily, so a client command such as `status` starts fast and never loads watchdog;
+a plain `status` is answered before argparse is even imported (`fast.py`).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from venvsyncd.errors import Exit, VenvsyncdError
+TYPE_CHECKING = False  # not typing's: see fast.py
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from venvsyncd.cli.parser import build_parser, context_from
+    from venvsyncd.cli.fast import fast_main
 
     words = sys.argv[1:] if argv is None else list(argv)
+    try:
+        answered = fast_main(words)
+    except KeyboardInterrupt:
+        print("venvsyncd: interrupted", file=sys.stderr)
+        return 130  # Exit.INTERRUPTED
+    if answered is not None:
+        return answered
+    return _full_main(words)
+
+
+def _full_main(words: list[str]) -> int:
+    from venvsyncd.cli.parser import build_parser, context_from
+    from venvsyncd.errors import Exit, VenvsyncdError
+
     parser = build_parser(words)
     try:
         args = parser.parse_args(words)

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from venvsyncd.cli.parser import Context
+from venvsyncd.cli.status_view import render_status, status_exit_code
 from venvsyncd.errors import Exit
-from venvsyncd.wire.states import IN_SYNC, NEEDS_USER, PAUSED, PENDING
+
+__all__ = ["pause_resume_line", "register", "render_status", "status_exit_code"]
 
 DEFAULT_WAIT = 60.0
 STOP_WAIT = 10.0
@@ -111,46 +113,6 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         print(f"venvsyncd: still syncing after {wait_s:g} s (--timeout)", file=sys.stderr)
         return Exit.TIMEOUT
     return status_exit_code(reply)
-
-
-def render_status(reply: dict[str, Any], verbose: bool = False) -> list[str]:
-    """The human form of a `status` reply: one aligned line per project, then why, indented."""
-    projects: list[dict[str, Any]] = reply.get("projects") or []
-    lines = [_daemon_line(reply.get("daemon") or {})] if verbose else []
-    if not projects:
-        return [*lines, "the daemon watches no project; add one with: venvsyncd add PATH"]
-    cells = [_status_cells(p) for p in projects]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    for project, row in zip(projects, cells, strict=True):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if project.get("state") in (*NEEDS_USER, PENDING) and project.get("message"):
-            lines.extend(f"    {text}" for text in str(project["message"]).splitlines())
-        lines.extend(f"    broken: {text}" for text in project.get("broken") or ())
-    return lines
-
-
-def _status_cells(project: dict[str, Any]) -> list[str]:
-    packages = project.get("packages")
-    counted = f"{packages} package{'' if packages == 1 else 's'}" if packages is not None else "-"
-    return [
-        str(project.get("path", "?")),
-        str(project.get("state", "?")),
-        counted,
-        str(project.get("last_change") or "-"),
-    ]
-
-
-def _daemon_line(daemon: dict[str, Any]) -> str:
-    return (
-        f"daemon pid {daemon.get('pid', '?')}, venvsyncd {daemon.get('version', '?')}, "
-        f"since {daemon.get('started', '?')}, config {daemon.get('config', '?')}"
-    )
-
-
-def status_exit_code(reply: dict[str, Any]) -> int:
-    """0 when every project is in sync or paused, else 1."""
-    projects = reply.get("projects") or []
-    return Exit.OK if all(p.get("state") in (IN_SYNC, PAUSED) for p in projects) else Exit.FAILED
 
 
 def cmd_stop(args: argparse.Namespace, ctx: Context) -> int:
