@@ -102,6 +102,13 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     idle = True
     if args.wait:
         waited = client.request(socket_path, "wait", wait_s + 5, timeout=wait_s, **target)
+        if waited.get("stopping") is True:
+            from venvsyncd.errors import DaemonNotRunning
+
+            raise DaemonNotRunning(
+                "the daemon stopped while `status --wait` waited",
+                hint="start it again: venvsyncd start",
+            )
         idle = waited.get("idle") is True
     reply = client.request(socket_path, "status", STATUS_TIMEOUT, **target)
     if args.json:

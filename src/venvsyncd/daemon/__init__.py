@@ -1,5 +1,5 @@
-"""The daemon (`venvsyncd run`): watches, the queue and its one worker, the IPC operations.
-Imported only by the `run` command.
+"""The daemon (`venvsyncd run`): watches, the queue, its coordinator and action threads, the
+IPC operations. Imported only by the `run` command.
 
 May import `engine`, `env`, `requirements`, `wire`, `system`, `service`, and the top-level
 config, project, paths and errors modules.

@@ -1,15 +1,21 @@
-"""The daemon's heart: one worker thread that owns all project state.
+"""The daemon's heart: one coordinator thread that owns all project state.
 
-Other threads (watchdog's, the IPC server's, signal handlers) only put `Command`s (a function
-to run) on the queue; the worker routes file events to projects, settles, hands due projects
-to `worker.act`, and publishes an immutable tuple of `ProjectStatus` that IPC handlers read.
-The IPC operations themselves are in `ops.py`.
+Other threads (the watch's reader, the IPC server's, the action threads, signal handlers)
+only put `Command`s (a function to run) on the queue. The coordinator routes file events to
+the projects they concern (`schedule.Routes`), settles, hands each due project to an action
+thread (`pool.py`, `worker.run_job`; never two at once on one venv) and takes the outcome
+back as a Command (`worker.record`). It never waits on a sync, so every project's state is
+true at every moment: `pending` while a change settles or waits, `syncing` while its sync
+runs. It publishes each project's `ProjectStatus` when it changes (`board.Board`), which
+IPC handlers read. The IPC operations themselves are in `ops.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
+import math
 import os
 import queue
 import threading
@@ -19,53 +25,46 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from venvsyncd.config import Config, ProjectEntry, load_config
-from venvsyncd.daemon.configwatch import ConfigWatch
+from venvsyncd.config import Config, load_config
+from venvsyncd.daemon import memo
+from venvsyncd.daemon.fleet import POLL_SECONDS, Fleet
+from venvsyncd.daemon.pool import ActionPool, pool_size
 from venvsyncd.daemon.signatures import signature
 from venvsyncd.daemon.tracked import Tracked
-from venvsyncd.daemon.watch import Watcher
-from venvsyncd.daemon.worker import act
+from venvsyncd.daemon.worker import BUSY_RECHECK, Finished, Job, record, run_job, still_written
 from venvsyncd.errors import ConfigError, VenvsyncdError
 from venvsyncd.paths import Locations
-from venvsyncd.project import resolve, venvs_note
-from venvsyncd.wire.status import BUSY_STATES, PENDING, SYNCING, DaemonInfo, ProjectStatus
+from venvsyncd.wire.status import PENDING, SYNCING, DaemonInfo
 
 log = logging.getLogger("venvsyncd")
 
-POLL_SECONDS = 2.0  # for projects that could not get an inotify watch
-NO_WATCH_HINT = (
-    "raise the inotify limits: sudo sysctl fs.inotify.max_user_watches=524288 "
-    "fs.inotify.max_user_instances=1024"
-)
+BATCH = 1000  # commands handled in a row before the due projects are looked at
+STOP_SECONDS = 7.0  # at stop: how long running installers get to end, all told
+__all__ = ["POLL_SECONDS", "Command", "Daemon"]
 
 
 @dataclass
 class Command:
-    """Work for the worker thread: `run` is called there, its answer left in `result`."""
+    """Work for the coordinator: `run` is called there, its answer left in `result`."""
 
     run: Callable[[], dict[str, Any]]
     done: threading.Event = field(default_factory=threading.Event)
     result: dict[str, Any] = field(default_factory=dict)
 
 
-class Daemon:
+class Daemon(Fleet):
     def __init__(
         self, config: Config, extra_paths: Sequence[Path], locs: Locations, rescan: float = 60.0
     ) -> None:
-        self.config = config
-        self.locations = locs
-        self.extra_paths = tuple(extra_paths)
+        super().__init__(config, extra_paths, locs, self.on_path)
         self.rescan_seconds = rescan
         self.queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self.stopping = threading.Event()
-        self.changed = threading.Condition()
-        self.published: tuple[ProjectStatus, ...] = ()
-        self.tracked: dict[str, Tracked] = {}
-        self.watcher = Watcher(self.on_path)
-        self.config_watch = ConfigWatch(config.file)
+        self.pool = ActionPool(pool_size())
+        self._running: dict[str, tuple[Tracked, str]] = {}  # project -> its record, its venv
         self._next_rescan = time.monotonic() + rescan
-        self.on_publish: Callable[[tuple[ProjectStatus, ...]], None] | None = None
-        # Each turn of the worker loop (the service watchdog); seconds until it is due again.
+        self._next_poll = 0.0
+        # Each turn of the coordinator's loop (the service watchdog); seconds until it is due.
         self.on_tick: Callable[[], float] | None = None
         self.info = DaemonInfo(os.getpid(), "", "", str(config.file), str(locs.socket))
 
@@ -75,48 +74,57 @@ class Daemon:
         self.submit(lambda: self._saw((src, dest), kind, at))
 
     def submit(self, run: Callable[[], dict[str, Any]]) -> Command:
-        """Have the worker call `run`; the returned command says when it is done."""
+        """Have the coordinator call `run`; the returned command says when it is done."""
         command = Command(run)
         self.queue.put(command)
         return command
 
     def stop(self) -> None:
-        """Stop after the current action (any thread: a signal, the `stop` op)."""
+        """Stop: running installers are interrupted (any thread: a signal, the `stop` op)."""
         self.stopping.set()
-        self.submit(dict)  # wakes the worker
+        self.board.close()  # `wait` callers are answered now
+        self.submit(dict)  # wakes the coordinator
 
     def wait_idle(self, paths: list[str], timeout: float) -> bool:
         """After a barrier (changes on disk now are seen), wait until nothing is pending."""
         deadline = time.monotonic() + timeout
         if not self.submit(lambda: self._barrier(paths)).done.wait(timeout):
             return False
-        chosen = set(paths)
+        return self.board.wait_idle(paths, max(0.0, deadline - time.monotonic()))
 
-        def idle() -> bool:
-            return not any(p.state in BUSY_STATES for p in self.published if p.path in chosen)
-
-        with self.changed:
-            return self.changed.wait_for(idle, max(0.0, deadline - time.monotonic()))
-
-    # ---- the worker ----------------------------------------------------------------------
+    # ---- the coordinator -----------------------------------------------------------------
     def start_watching(self) -> None:
         self.watcher.start()
         self._apply_config(self.config)
+        self.recall()
+        self.flush()
 
     def run_worker(self) -> None:
         while not self.stopping.is_set():
-            tick = self.on_tick() if self.on_tick is not None else 1.0
-            timeout = max(0.0, min(self._next_deadline() - time.monotonic(), 1.0, tick))
+            tick = self.on_tick() if self.on_tick is not None else math.inf
+            # No cap: everything that needs a turn either queues a Command (which wakes it) or
+            # has its time in `_next_deadline`; a wake-up a second costs a timer tick of CPU.
+            timeout = max(0.0, min(self._next_deadline() - time.monotonic(), tick))
             try:
                 command: Command | None = self.queue.get(timeout=timeout)
             except queue.Empty:
                 command = None
-            while command is not None:
+            for _ in range(BATCH):  # then due projects get their turn, even in a storm
+                if command is None:
+                    break
                 self._handle(command)
                 command = self._next_nowait()
+            if command is not None:
+                self._handle(command)
             self._act_on_due()
             self._maybe_rescan()
+            self.flush()
+        if not self.pool.stop(STOP_SECONDS):
+            log.warning("stopping with a sync still running")
+        while (command := self._next_nowait()) is not None:
+            self._handle(command)  # the ends of the actions: logged, not recorded
         self.watcher.stop()
+        memo.save(self.state_dir, self.tracked.values())
 
     def _next_nowait(self) -> Command | None:
         try:
@@ -130,47 +138,46 @@ class Daemon:
         except VenvsyncdError as exc:
             command.result = {"error": exc.message, "hint": exc.hint, "exit": exc.exit_code}
         finally:
+            self.flush()  # what the command changed is seen before its caller hears back
             command.done.set()
 
     def _next_deadline(self) -> float:
-        now = time.monotonic()
-        deadline = self._next_rescan
-        settle = self.config.daemon.settle_seconds
-        for tracked in self.tracked.values():
-            if tracked.dirty and not tracked.paused:
-                due = now if tracked.immediate else tracked.last_event + settle
-                deadline = min(deadline, max(due, tracked.recheck_at))
-            if tracked.polled:
-                deadline = min(deadline, now + POLL_SECONDS)
-        return min(deadline, self.config_watch.due(settle))
+        deadline = min(self._next_rescan, self.config_watch.due(self.config.daemon.settle_seconds))
+        if self._polled:
+            deadline = min(deadline, self._next_poll)
+        if len(self._running) < self.pool.size:
+            deadline = min(deadline, self.due.first())
+        return deadline
 
-    # ---- events and state changes (worker thread) ----------------------------------------
+    # ---- events and state changes (coordinator) ------------------------------------------
     def _saw(self, paths: tuple[str, str | None], kind: str, at: float) -> dict[str, Any]:
         """A file event: mark the projects it concerns (not our own echoes), note writers."""
         if str(self.config.file) in paths:
             self.config_watch.saw(at)
-        changed = False
-        for tracked in self.tracked.values():
-            hits = [p for p in paths if p is not None and tracked.cares_about(p)]
-            if not hits or tracked.paused:
+        keys: set[str] = set().union(*(self.routes.candidates(p) for p in paths if p is not None))
+        for key in keys:
+            tracked = self.tracked.get(key)
+            hits = [p for p in paths if p is not None and tracked and tracked.cares_about(p)]
+            if tracked is None or not hits or tracked.paused:
                 continue
             if self.watcher.reports_closes:
                 tracked.note_write(paths[0], paths[1], kind, at)
-            if any(tracked.is_venv_life(p) for p in hits):
+            life = any(tracked.is_venv_life(p) for p in hits)
+            if life:
                 self.refresh(tracked)
-            elif not tracked.dirty and signature(tracked) == tracked.seen:
-                continue  # the echo of our own write or install: both sides are as we left them
-            self.mark(tracked, tracked.trigger_for(hits[0]), at)
-            changed = True
-        if changed:
-            self.publish()
+            if key in self._running and not life:  # judged when the action ends: an echo?
+                tracked.heard = tracked.heard or tracked.trigger_for(hits[0])
+                tracked.last_event = max(tracked.last_event, at)
+            elif life or tracked.dirty or signature(tracked) != tracked.seen:
+                self.mark(tracked, tracked.trigger_for(hits[0]), at)
         return {}
 
     def _barrier(self, paths: list[str]) -> dict[str, Any]:
         for tracked in self.matching(paths):
-            if not tracked.paused and signature(tracked) != tracked.seen:
+            if tracked.key in self._running:
+                tracked.heard = tracked.heard or "change found on disk"
+            elif not tracked.paused and signature(tracked) != tracked.seen:
                 self.mark(tracked, "change found on disk", time.monotonic())
-        self.publish()
         return {}
 
     def reload(self) -> dict[str, Any]:
@@ -186,111 +193,89 @@ class Daemon:
         log.info("reloaded %s: %d projects", config.file, len(self.tracked))
         return {"reloaded": True, "projects": len(self.tracked)}
 
-    def matching(self, paths: list[str]) -> list[Tracked]:
-        return [self.tracked[p] for p in paths if p in self.tracked]
-
-    def mark(self, tracked: Tracked, trigger: str, at: float) -> None:
-        if not tracked.dirty:
-            tracked.trigger = trigger
-        tracked.dirty = True
-        tracked.last_event = max(tracked.last_event, at)
-        if tracked.state not in (SYNCING,):
-            tracked.state = PENDING
-
-    def publish(self) -> None:
-        self.published = tuple(t.status() for t in self.tracked.values())
-        with self.changed:
-            self.changed.notify_all()
-        if self.on_publish is not None:
-            self.on_publish(self.published)
-
-    def _apply_config(self, config: Config) -> None:
-        from venvsyncd.project import for_path
-
-        self.config = config
-        entries = {str(e.path): e for e in config.projects}
-        for extra in self.extra_paths:
-            adhoc = for_path(config, extra)
-            entries.setdefault(
-                str(adhoc.path), ProjectEntry(adhoc.path, None, None, config.defaults)
-            )
-        for key in set(self.tracked) - set(entries):
-            del self.tracked[key]
-        for key, entry in entries.items():
-            old = self.tracked.get(key)
-            if old is None or old.entry != entry:
-                self.tracked[key] = Tracked(entry, resolve(entry))
-                self.refresh(self.tracked[key], rewatch=False)
-        self._rewatch()  # once for all: per project it would be quadratic
-        self.publish()
-
-    def refresh(self, tracked: Tracked, rewatch: bool = True) -> None:
-        """Re-resolve the project's venv (created, deleted or replaced) and watch it again."""
-        tracked.project = resolve(tracked.entry)
-        tracked.venvs_note = venvs_note(tracked.project)
-        old_site = tracked.site_packages
-        tracked.site_packages = None
-        tracked.python = None
-        if tracked.project.venv_exists():
-            try:
-                venv = tracked.project.load_venv()
-                tracked.site_packages = venv.site_packages
-                tracked.python = venv.version_text
-            except VenvsyncdError:
-                pass
-        if old_site is not None:
-            self.watcher.rewatch(old_site)
-        if rewatch:
-            self._rewatch()
-
-    def _rewatch(self) -> None:
-        wanted = set().union(*(t.folders() for t in self.tracked.values()))
-        wanted |= self.config_watch.folders()
-        failed = self.watcher.set_folders(wanted)
-        for tracked in self.tracked.values():
-            lost = [f for f in tracked.folders() if f in failed]
-            if lost:
-                why = failed[lost[0]].strerror or str(failed[lost[0]])
-                tracked.polled = (
-                    f"polled every {POLL_SECONDS:g} s: no inotify watch ({why}); {NO_WATCH_HINT}"
-                )
-                log.warning("%s: %s", tracked.key, tracked.polled)
-            else:
-                tracked.polled = None
-
     def _maybe_rescan(self) -> None:
         now = time.monotonic()
-        polled = [t for t in self.tracked.values() if t.polled]
-        if now < self._next_rescan and not polled:
-            return
         everyone = now >= self._next_rescan
+        polled = bool(self._polled) and now >= self._next_poll
+        if not everyone and not polled:
+            return
         if everyone:  # an edit of the config whose event was lost
             self.config_watch.saw(now - self.config.daemon.settle_seconds)
-        for tracked in self.tracked.values() if everyone else polled:
-            if not tracked.paused and not tracked.dirty and signature(tracked) != tracked.seen:
-                self.mark(tracked, "rescan", now)
-        if everyone:
             self._next_rescan = now + self.rescan_seconds
-        self.publish()
+        if polled:
+            self._next_poll = now + POLL_SECONDS
+        for key in list(self.tracked if everyone else self._polled):
+            tracked = self.tracked.get(key)
+            if tracked is None or tracked.paused or tracked.dirty or key in self._running:
+                continue
+            if signature(tracked) != tracked.seen:
+                self.mark(tracked, "rescan", now)
 
+    # ---- handing projects to the action threads ------------------------------------------
     def _act_on_due(self) -> None:
         settle = self.config.daemon.settle_seconds
         if self.config_watch.due(settle) <= time.monotonic() and self.config_watch.changed():
             with contextlib.suppress(ConfigError):  # logged; the old config stays
                 self.reload()
-        for tracked in list(self.tracked.values()):
+        now = time.monotonic()
+        while len(self._running) < self.pool.size and self.due.first() <= now:
             if self.stopping.is_set():
                 return
-            if not tracked.dirty or tracked.paused:
+            tracked = self.tracked.get(self.due.pop())
+            if tracked is None or not tracked.dirty or tracked.paused:
                 continue
-            if not tracked.immediate and time.monotonic() - tracked.last_event < settle:
-                continue
-            act(self, tracked)
+            if tracked.key in self._running:
+                continue  # its action's end schedules it again
+            if self._due_at(tracked) > now:
+                self.schedule(tracked)
+            else:
+                self._dispatch(tracked, now)
 
-    # ---- what the worker is handed (worker.Host) -------------------------------------------
-    @property
-    def state_dir(self) -> Path:
-        return self.locations.state_dir
+    def _dispatch(self, tracked: Tracked, now: float) -> None:
+        reason = still_written(tracked)  # sets its own time to look again
+        venv = tracked.venv_real
+        if reason is None and venv in (v for _, v in self._running.values()):
+            reason = "another project's sync runs on its venv"
+            tracked.recheck_at = now + BUSY_RECHECK
+        if reason is not None:
+            if tracked.message != f"waiting: {reason}":
+                tracked.state, tracked.message = PENDING, f"waiting: {reason}"
+                self.publish(tracked)
+            self.schedule(tracked)
+            return
+        tracked.dirty = tracked.immediate = False
+        tracked.heard = None
+        self._running[tracked.key] = (tracked, venv)
+        started = lambda: self.submit(lambda: self._started(tracked))  # noqa: E731
+        job = Job(copy.copy(tracked), self.state_dir, self.config.daemon, self.stopping, started)
+        self.pool.submit(lambda: self._act(job, tracked))
 
-    def watched_folders(self) -> set[Path]:
-        return self.watcher.folders
+    def _act(self, job: Job, tracked: Tracked) -> None:
+        """On an action thread: the project's action; its end goes back to the coordinator."""
+        finished = run_job(job)
+        self.submit(lambda: self._finished(tracked, finished))
+
+    def _started(self, tracked: Tracked) -> dict[str, Any]:
+        if self._running.get(tracked.key, (None, ""))[0] is tracked:
+            tracked.state, tracked.message = SYNCING, tracked.trigger
+            self.publish(tracked)
+        return {}
+
+    def _finished(self, tracked: Tracked, finished: Finished) -> dict[str, Any]:
+        self._running.pop(tracked.key, None)
+        current = self.tracked.get(tracked.key)
+        if self.stopping.is_set() or current is not tracked:  # stopping, or replaced
+            if finished.outcome is not None and finished.outcome.state != "in-sync":
+                why = finished.outcome.message or finished.outcome.state
+                log.info("%s: its sync ended at stop: %s", tracked.key, why.splitlines()[0])
+            if current is not None:
+                self.schedule(current)
+            return {}
+        record(self, tracked, finished)
+        self._route(tracked)
+        heard, tracked.heard = tracked.heard, None
+        if heard is not None and not tracked.dirty and signature(tracked) != tracked.seen:
+            self.mark(tracked, heard, tracked.last_event)
+        self.schedule(tracked)
+        self.publish(tracked)
+        return {}

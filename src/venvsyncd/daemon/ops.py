@@ -6,14 +6,16 @@ itself. PATH arguments are absolute; `"default": true` marks the client's curren
 standing in for an omitted PATH (the project it is in, else all).
 
   status {"path": PATH | null}                -> {"daemon": {...}, "projects": [...]}
-  wait   {"path": PATH | null, "timeout": S}   -> {"idle": true | false}
+  wait   {"path": PATH | null, "timeout": S}   -> {"idle": true | false} (+ "stopping": true)
   stop   {}                                    -> {"stopping": true, "pid": N}, then it exits
   reload {}  (also add, remove)                -> {"reloaded": true, "projects": N}
   pause / resume / sync {"path": PATH | null}  -> {"paused" | "resumed" | "queued": [paths]}
 
 An operation is a function `(daemon, request) -> reply`, run on one of the IPC server's
-connection threads, where it may only read `daemon.published` or hand work to the worker
-thread (`on_worker`): project state belongs to the worker.
+connection threads, where it may only read `daemon.published` or hand work to the
+coordinator thread (`on_worker`): project state belongs to the coordinator. `wait` blocks,
+so the server gives it slots of its own (`LONG_OPS`): waiters never keep `status` or `stop`
+out.
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ from venvsyncd.wire.status import DaemonInfo
 Request = dict[str, Any]
 Operation = Callable[[Daemon, Request], dict[str, Any]]
 Handler = Callable[[Request], dict[str, Any]]
-WORKER_TIMEOUT = 600.0  # a reload or pause waits at most this long for the worker
+WORKER_TIMEOUT = 600.0  # a reload or pause waits at most this long for the coordinator
+LONG_OPS = ("wait",)  # block until something happens: the server keeps them apart
 
 
 def on_worker(operation: Operation) -> Operation:
-    """`operation` run on the worker thread (it changes project state), waited for."""
+    """`operation` run on the coordinator thread (it changes project state), waited for."""
 
     def run(daemon: Daemon, request: Request) -> dict[str, Any]:
         command = daemon.submit(lambda: operation(daemon, request))
         if not command.done.wait(WORKER_TIMEOUT):
-            return {"error": f"the daemon's worker did not answer {request.get('op')} in time"}
+            return {"error": f"the daemon did not answer {request.get('op')} in time"}
         return command.result
 
     return run
@@ -53,7 +56,8 @@ def status(daemon: Daemon, request: Request) -> dict[str, Any]:
 
 def wait(daemon: Daemon, request: Request) -> dict[str, Any]:
     timeout = float(request.get("timeout") or 60.0)
-    return {"idle": daemon.wait_idle(selected(daemon, request), timeout)}
+    idle = daemon.wait_idle(selected(daemon, request), timeout)
+    return {"idle": idle, "stopping": True} if daemon.stopping.is_set() else {"idle": idle}
 
 
 def stop(daemon: Daemon, request: Request) -> dict[str, Any]:
@@ -69,7 +73,7 @@ def pause(daemon: Daemon, request: Request) -> dict[str, Any]:
     chosen = daemon.matching(selected(daemon, request))
     for tracked in chosen:
         tracked.paused = True
-    daemon.publish()
+        daemon.publish(tracked)
     return {"paused": [t.key for t in chosen]}
 
 
@@ -78,16 +82,14 @@ def resume(daemon: Daemon, request: Request) -> dict[str, Any]:
     for tracked in chosen:
         tracked.paused = False
         daemon.mark(tracked, "resumed", time.monotonic())
-    daemon.publish()
     return {"resumed": [t.key for t in chosen]}
 
 
 def sync_now(daemon: Daemon, request: Request) -> dict[str, Any]:
     chosen = daemon.matching(selected(daemon, request))
     for tracked in chosen:
-        daemon.mark(tracked, "sync requested", time.monotonic())
         tracked.immediate = True
-    daemon.publish()
+        daemon.mark(tracked, "sync requested", time.monotonic())
     return {"queued": [t.key for t in chosen]}
 
 
@@ -135,4 +137,4 @@ def selected(daemon: Daemon, request: Request) -> list[str]:
     return select([p.path for p in daemon.published], absolute, bool(request.get("default")))
 
 
-__all__ = ["OPERATIONS", "DaemonInfo", "handlers", "select"]
+__all__ = ["LONG_OPS", "OPERATIONS", "DaemonInfo", "handlers", "select"]

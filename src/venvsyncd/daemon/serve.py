@@ -14,20 +14,16 @@ from types import FrameType
 
 from venvsyncd import __version__
 from venvsyncd.config import load_config
+from venvsyncd.daemon.board import Board
 from venvsyncd.daemon.core import Daemon
 from venvsyncd.daemon.logsetup import configure
-from venvsyncd.daemon.ops import handlers
+from venvsyncd.daemon.ops import LONG_OPS, handlers
 from venvsyncd.engine.snapshot import private_folder, utc_now
-from venvsyncd.env.installer import INSTALL_TIMEOUT
 from venvsyncd.paths import Locations
 from venvsyncd.service.sdnotify import ServiceNotifier
-from venvsyncd.wire.status import STATES, SYNCING, DaemonInfo, ProjectStatus
+from venvsyncd.wire.status import STATES, DaemonInfo, ProjectStatus
 
 log = logging.getLogger("venvsyncd")
-
-# How long a sync may keep the worker from its watchdog beat: a venv creation, an uninstall
-# and an install, each bounded by INSTALL_TIMEOUT.
-SYNC_WATCHDOG_HOLD = 3 * INSTALL_TIMEOUT + 60.0
 
 
 def rescan_seconds() -> float:
@@ -51,7 +47,7 @@ def run_daemon(locs: Locations, extra_paths: Sequence[Path], verbosity: int) -> 
     daemon.info = DaemonInfo(
         os.getpid(), __version__, utc_now(), str(config.file), str(locs.socket)
     )
-    with IpcServer(locs.socket, handlers(daemon)) as server:
+    with IpcServer(locs.socket, handlers(daemon), long_ops=LONG_OPS) as server:
         started = time.monotonic()
         daemon.start_watching()  # projects are published (pending) before the first request
         server.start()
@@ -76,12 +72,18 @@ def run_daemon(locs: Locations, extra_paths: Sequence[Path], verbosity: int) -> 
 
 def status_line(projects: Sequence[ProjectStatus]) -> str:
     """The one-line summary the service manager shows: "3 projects: 2 in-sync, 1 error"."""
-    if not projects:
+    return summary_line(Counter(p.state for p in projects))
+
+
+def summary_line(counts: Counter[str]) -> str:
+    """`status_line` from the number of projects in each state."""
+    counts = +counts  # states no project is in are left out
+    if not counts:
         return "no projects"
-    counts = Counter(p.state for p in projects)
+    total = sum(counts.values())
     order = [s for s in STATES if s in counts] + sorted(set(counts) - set(STATES))
     states = ", ".join(f"{counts[s]} {s}" for s in order)
-    return f"{len(projects)} project{'' if len(projects) == 1 else 's'}: {states}"
+    return f"{total} project{'' if total == 1 else 's'}: {states}"
 
 
 def _report_to(daemon: Daemon, notifier: ServiceNotifier) -> None:
@@ -89,12 +91,10 @@ def _report_to(daemon: Daemon, notifier: ServiceNotifier) -> None:
     if not notifier.enabled:
         return
 
-    def on_publish(projects: tuple[ProjectStatus, ...]) -> None:
-        syncing = any(p.state == SYNCING for p in projects)
-        notifier.hold(SYNC_WATCHDOG_HOLD if syncing else None)  # a sync blocks the worker
-        notifier.status(status_line(projects))
+    def on_flush(board: Board) -> None:
+        notifier.status(summary_line(board.counts))
 
-    daemon.on_publish = on_publish
+    daemon.board.on_flush = on_flush  # the coordinator waits on no sync: no watchdog hold
     daemon.on_tick = notifier.beat
 
 

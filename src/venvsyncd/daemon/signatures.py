@@ -55,5 +55,6 @@ def signature(
 
     top = digest(str(requirements))
     includes = tuple(digest(p) for p in sorted(tracked.extra_files))
+    devs = tuple(digest(str(p)) for p in tracked.project.dev_files)  # None: not there (yet)
     venv = venv_part if venv_part is not None else venv_signature(tracked)
-    return (top, file_mode(requirements), includes, venv)
+    return (top, file_mode(requirements), includes, devs, venv)

@@ -1,4 +1,5 @@
-"""The worker's record of one watched project (mutable, touched by the worker thread only)."""
+"""The coordinator's record of one watched project (mutable, touched by the coordinator
+thread only; an action thread gets a copy)."""
 # ruff: noqa: PTH119, PTH120  (event paths are strings; os.path on them is the cheap way)
 
 from __future__ import annotations
@@ -31,15 +32,20 @@ class Tracked:
     polled: str | None = None  # why this project is polled instead of watched
     seen: Hashable = None  # signatures of both sides when last acted on
     site_packages: Path | None = None
+    venv_real: str = ""  # the venv's real path: one action at a time on it, whoever names it
     trigger: str = "startup"  # what made it dirty, for the log
     synced_at: float = 0.0  # wall-clock time of the last sync (what counts as "fresh" after)
     recheck_at: float = 0.0  # monotonic time before which a busy venv is not looked at again
     extra_files: frozenset[str] = field(default_factory=frozenset)  # included files
     broken: tuple[str, ...] = ()  # what `pip check` would report, as of the last sync
+    orphans: tuple[str, ...] = ()  # installed, and nothing asks for them (engine/health.py)
     venvs_note: str | None = None  # more than one venv in the folder: which is followed
     # Project files written to and not yet closed (path -> monotonic time of the last write):
     # a writer may still be at work, so the file is not acted on.
     writing: dict[str, float] = field(default_factory=dict)
+    # What an event seen while the project's action ran was (it is judged when the action
+    # ends: our own install's echo, or a change made meanwhile).
+    heard: str | None = None
 
     @property
     def key(self) -> str:
@@ -48,6 +54,7 @@ class Tracked:
     def folders(self) -> set[Path]:
         """What to watch: the requirements file's folder and the venv's site-packages."""
         wanted = {self.project.requirements.parent, self.project.path}
+        wanted |= {f.parent for f in self.project.dev_files}
         wanted |= {Path(p).parent for p in self.extra_files}
         if self.site_packages is not None:
             wanted.add(self.site_packages)
@@ -56,14 +63,17 @@ class Tracked:
         return {f for f in wanted if f.is_dir()}
 
     def is_file(self, path: str) -> bool:
-        """Is `path` the requirements file or one of the files it includes?"""
-        return path == str(self.project.requirements) or path in self.extra_files
+        """Is `path` the requirements file, a dev file (there or not yet) or one of the
+        files they include?"""
+        project = self.project
+        mine = path == str(project.requirements) or path in self.extra_files
+        return mine or any(path == str(f) for f in project.dev_files)
 
     def note_write(self, src: str, dest: str | None, kind: str, at: float) -> None:
         """Follow writers of the project's files: written, then closed (or moved, deleted)."""
         if kind == "written" and self.is_file(src):
             self.writing[src] = at
-        elif kind in ("closed", "gone"):
+        elif kind in ("closed", "gone", "moved-in"):
             self.writing.pop(src, None)
         if dest is not None:  # a finished file renamed into place
             self.writing.pop(dest, None)
@@ -122,4 +132,5 @@ class Tracked:
             last_change=self.last_change,
             message=message,
             broken=self.broken,
+            orphans=self.orphans,
         )

@@ -1,23 +1,29 @@
-"""What the worker does with a project whose change has settled: check, sync, record.
+"""What is done with a project whose change has settled: check, sync, record.
 
-It is handed a `Host` (the daemon, as far as a sync needs it) and the project's `Tracked`;
-it does not import the daemon's core.
+`run_job` runs on an action thread (`pool.py`) with a `Job` (a copy of the project's
+`Tracked`): it waits for no one (a user's installer running is a `Finished.waiting` the
+coordinator retries), runs the engine's sync, and reads what the sync left. `record` runs on
+the coordinator, which owns the `Tracked`, with the `Host` (the daemon as far as recording
+needs it); this module does not import the daemon's core.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from venvsyncd.config import Config
+from venvsyncd.config import DaemonSettings
 from venvsyncd.daemon.signatures import signature
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.engine.snapshot import utc_now
 from venvsyncd.errors import VenvsyncdError
-from venvsyncd.wire.status import ERROR, IN_SYNC, PENDING, SYNCING
+from venvsyncd.wire.status import ERROR, IN_SYNC, PENDING
 
 if TYPE_CHECKING:
     from venvsyncd.engine.sync import Outcome
@@ -33,20 +39,37 @@ WRITER_TIMEOUT = 30.0  # where /proc cannot tell: how long an unclosed write kee
 
 
 class Host(Protocol):
-    """What a sync needs of the daemon that runs it."""
-
-    config: Config
-
-    @property
-    def state_dir(self) -> Path: ...
-
-    def publish(self) -> None:
-        """Make the projects' states visible to `status` (and the service manager)."""
+    """What recording a sync needs of the daemon (the coordinator)."""
 
     def refresh(self, tracked: Tracked) -> None:
         """Resolve the project's venv again and watch what it needs."""
 
-    def watched_folders(self) -> set[Path]: ...
+    def watching(self, folders: set[Path]) -> bool:
+        """Are all of `folders` watched?"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One project's action, as an action thread gets it: a copy of the project's record
+    taken when it was handed over (the coordinator goes on changing the original)."""
+
+    view: Tracked
+    state_dir: Path
+    settings: DaemonSettings
+    stopping: threading.Event
+    started: Callable[[], object]  # tells the coordinator the sync itself begins
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What an action found: a reason to wait, or the sync's outcome and what follows it."""
+
+    waiting: str | None = None
+    outcome: Outcome | None = None
+    extra_files: frozenset[str] | None = None  # the file's includes, as the sync left them
+    seen: Hashable = None
+    venv_changed: bool = False  # the venv was made or went away during the sync
+    crash: str | None = None  # a bug: the message for the project's `error`
 
 
 def installer_busy(tracked: Tracked) -> str | None:
@@ -74,30 +97,6 @@ def installer_busy(tracked: Tracked) -> str | None:
     return None
 
 
-def act(host: Host, tracked: Tracked) -> None:
-    if time.monotonic() < tracked.recheck_at:
-        return
-    reason = still_written(tracked)  # sets its own time to look again
-    if reason is None:
-        reason = installer_busy(tracked)
-        if reason is not None:
-            tracked.recheck_at = time.monotonic() + BUSY_RECHECK
-    if reason is not None:
-        if tracked.message != f"waiting: {reason}":
-            tracked.state, tracked.message = PENDING, f"waiting: {reason}"
-            host.publish()
-        return
-    tracked.state, tracked.message = SYNCING, None
-    host.publish()
-    try:
-        _record(host, tracked, _sync(host, tracked))
-    except Exception as exc:  # a bug costs this project its sync, not the daemon its others
-        log.exception("%s: the sync failed", tracked.key)
-        why = f"internal error ({type(exc).__name__}: {exc}); the daemon's log has the details"
-        tracked.state, tracked.message = ERROR, why[:500]
-    host.publish()
-
-
 def still_written(tracked: Tracked) -> str | None:
     """Why the project's file must not be read yet: a writer wrote to it and has not closed
     it (`Tracked.writing`, from close-after-write events). The events are trusted for
@@ -118,27 +117,80 @@ def still_written(tracked: Tracked) -> str | None:
     return None
 
 
-def _sync(host: Host, tracked: Tracked) -> Outcome:
+def run_job(job: Job) -> Finished:
+    """On an action thread: a reason to wait, or one sync and what it left."""
+    view = job.view
+    try:
+        reason = installer_busy(view)
+        if reason is not None:
+            return Finished(waiting=reason)
+        job.started()
+        had_venv = view.project.venv_exists()
+        outcome = _sync(job)
+        extra = _included(view)
+        # An error of the system (a full disk) is tried again at the next rescan, though
+        # nothing on disk changed; any other error waits for a change.
+        seen = None
+        if not outcome.retry:
+            after = view if extra is None else replace(view, extra_files=extra)
+            seen = signature(after, outcome.digests, outcome.venv_mark)
+        changed = view.project.venv_exists() != had_venv
+        return Finished(None, outcome, extra, seen, changed)
+    except Exception as exc:  # a bug costs this project its sync, not the daemon its others
+        log.exception("%s: the sync failed", view.key)
+        why = f"internal error ({type(exc).__name__}: {exc}); the daemon's log has the details"
+        return Finished(crash=why[:500])
+
+
+def _sync(job: Job) -> Outcome:
     from venvsyncd.engine.sync import SyncRequest, sync_project
 
-    settings = host.config.daemon
+    view = job.view
+
+    def busy() -> str | None:
+        return "the daemon is stopping" if job.stopping.is_set() else installer_busy(view)
+
     request = SyncRequest(
-        installer=settings.installer,
-        history=settings.history,
+        installer=job.settings.installer,
+        history=job.settings.history,
         unattended=True,
-        busy=lambda: installer_busy(tracked),
+        busy=busy,
     )
-    tracked.dirty = tracked.immediate = False
-    had_venv = tracked.project.venv_exists()
-    outcome = sync_project(tracked.project, host.state_dir, request)
-    if tracked.project.venv_exists() != had_venv:
-        host.refresh(tracked)
-    return outcome
+    return sync_project(view.project, job.state_dir, request)
 
 
-def _record(host: Host, tracked: Tracked, outcome: Outcome) -> None:
+def _included(view: Tracked) -> frozenset[str] | None:
+    """The files besides the requirements file that are the project's now (None: unread)."""
     from venvsyncd.engine.observe import read_file
 
+    try:
+        file = read_file(view.project.requirements, view.project.dev_files)
+    except VenvsyncdError:
+        return None
+    return _other_files(view, frozenset(file.texts) if file else frozenset())
+
+
+def record(host: Host, tracked: Tracked, finished: Finished) -> None:
+    """On the coordinator: what an action found, put on the project's record."""
+    if finished.waiting is not None:
+        tracked.dirty = True
+        tracked.recheck_at = time.monotonic() + BUSY_RECHECK
+        tracked.state, tracked.message = PENDING, f"waiting: {finished.waiting}"
+        return
+    if finished.outcome is None:
+        tracked.state, tracked.message = ERROR, finished.crash
+        return
+    _record(tracked, finished.outcome)
+    settled = finished.outcome.state != PENDING  # else: the rest of the sync comes next
+    if settled and finished.extra_files is not None:
+        tracked.extra_files = finished.extra_files
+    if finished.venv_changed or (settled and _watches_stale(host, tracked)):
+        host.refresh(tracked)
+    if settled:
+        tracked.seen = finished.seen
+
+
+def _record(tracked: Tracked, outcome: Outcome) -> None:
     tracked.state = outcome.state
     tracked.message = outcome.message
     tracked.packages = outcome.packages or tracked.packages
@@ -151,6 +203,14 @@ def _record(host: Host, tracked: Tracked, outcome: Outcome) -> None:
         tracked.recheck_at = time.monotonic() + PENDING_RECHECK
         return
     tracked.broken = outcome.broken
+    tracked.orphans = outcome.orphans
+    if outcome.new_orphans:
+        log.info(
+            "%s: nothing needs %s any more (pip uninstall %s, or autoremove = true)",
+            tracked.key,
+            ", ".join(outcome.new_orphans),
+            " ".join(outcome.new_orphans),
+        )
     if outcome.state == IN_SYNC:
         tracked.last_sync = utc_now()
         if outcome.summary:
@@ -160,17 +220,6 @@ def _record(host: Host, tracked: Tracked, outcome: Outcome) -> None:
         log.warning("%s: %s: %s", tracked.key, outcome.state, outcome.message)
     for warning in outcome.warnings:
         log.warning("%s: %s", tracked.key, warning)
-    try:
-        file = read_file(tracked.project.requirements)
-        tracked.extra_files = _other_files(tracked, frozenset(file.texts) if file else frozenset())
-    except VenvsyncdError:
-        pass
-    if _watches_stale(host, tracked):
-        host.refresh(tracked)
-    # An error of the system (a full disk) is tried again at the next rescan, though
-    # nothing on disk changed; any other error waits for a change.
-    seen = signature(tracked, outcome.digests, outcome.venv_mark)
-    tracked.seen = None if outcome.retry else seen
 
 
 def _watches_stale(host: Host, tracked: Tracked) -> bool:
@@ -179,9 +228,7 @@ def _watches_stale(host: Host, tracked: Tracked) -> bool:
     if tracked.polled:
         return False  # no inotify watch to be had: polled instead
     venv_known = tracked.site_packages is not None
-    return tracked.project.venv_exists() != venv_known or not (
-        tracked.folders() <= host.watched_folders()
-    )
+    return tracked.project.venv_exists() != venv_known or not host.watching(tracked.folders())
 
 
 def _other_files(tracked: Tracked, texts: frozenset[str]) -> frozenset[str]:

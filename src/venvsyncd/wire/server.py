@@ -4,7 +4,10 @@ It knows nothing of projects. `IpcServer(path, handlers)` answers each request b
 `"op"` up in `handlers`; the wire format lives in `client.py`, the socket's setup in
 `endpoint.py` (on Windows a named pipe named after `path`, `pipes.py`). One connection carries
 one request and one reply; each connection gets its own short-lived thread, so a handler may
-block (a `wait` op) while others are answered. The server answers `ping` itself with its pid
+block (a `wait` op) while others are answered. A connection takes one of `max_connections`
+slots; once its request names one of `long_ops` (ops that block until something happens),
+it moves to one of `max_waiting` slots of their own, so that any number of waiters up to
+that never keeps `status` or `stop` out. The server answers `ping` itself with its pid
 unless the table says otherwise; `claim_socket` relies on that.
 
 One daemon per user: an exclusive lock on `<runtime dir>/venvsyncd.lock`, held while the
@@ -19,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,10 +33,12 @@ from venvsyncd.wire.client import Connection
 from venvsyncd.wire.endpoint import LOCK_NAME, acquire_lock, ensure_private_dir, listen
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+Reply = dict[str, Any] | None
 
 log = logging.getLogger("venvsyncd.ipc")
 
 MAX_CONNECTIONS = 64
+MAX_WAITING = 512  # connections blocked in a long op (`wait`), besides MAX_CONNECTIONS
 REQUEST_TIMEOUT = 5.0  # seconds to read the whole request
 REPLY_TIMEOUT = 5.0  # seconds to write the reply
 
@@ -49,12 +54,15 @@ class IpcServer:
         *,
         max_connections: int = MAX_CONNECTIONS,
         request_timeout: float = REQUEST_TIMEOUT,
+        long_ops: Collection[str] = (),
     ) -> None:
         self.path = path
         self.handlers: dict[str, Handler] = {"ping": _ping, **handlers}
         self.request_timeout = request_timeout
+        self.long_ops = frozenset(long_ops)
         self._slots = threading.BoundedSemaphore(max_connections)
         self._max_connections = max_connections
+        self._waiting = threading.BoundedSemaphore(MAX_WAITING)
         self._stop = threading.Event()
         self._serving = threading.Lock()  # held by the accept loop while it runs
         self._closing = threading.Lock()
@@ -89,16 +97,10 @@ class IpcServer:
     def drain(self, timeout: float) -> bool:
         """Wait until the connections in flight have sent their replies (e.g. to `stop`)."""
         deadline = time.monotonic() + timeout
-        taken = 0
-        try:
-            while taken < self._max_connections:
-                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                    return False
-                taken += 1
-            return True
-        finally:
-            for _ in range(taken):
-                self._slots.release()
+        return all(
+            _take_all(slots, count, deadline)
+            for slots, count in ((self._slots, self._max_connections), (self._waiting, MAX_WAITING))
+        )
 
     def close(self) -> None:
         """Stop accepting, wait for the accept loop, unlink the socket if it is still ours.
@@ -134,15 +136,16 @@ class IpcServer:
             _reply_and_close(conn, {"error": client.BUSY, "hint": "try again"})
 
     def _serve_connection(self, conn: Connection) -> None:
+        held = [self._slots]  # the slot this connection holds (it may move to `_waiting`)
         try:
-            _reply_and_close(conn, self._answer(conn))
+            _reply_and_close(conn, self._answer(conn, held))
         except Exception:  # never let a connection take the server down
             log.exception("connection on %s failed", self.path)
             conn.close()
         finally:
-            self._slots.release()
+            held[0].release()
 
-    def _answer(self, conn: Connection) -> dict[str, Any] | None:
+    def _answer(self, conn: Connection, held: list[threading.BoundedSemaphore]) -> Reply:
         if not self._listener.allowed(conn):
             return {"error": "permission denied"}
         deadline = time.monotonic() + self.request_timeout
@@ -155,9 +158,15 @@ class IpcServer:
         if line is None:
             return None  # the peer closed without asking anything
         try:
-            return self.dispatch(client.decode_frame(line))
+            message = client.decode_frame(line)
         except client.FrameError as exc:
             return {"error": str(exc)}
+        if message.get("op") in self.long_ops:
+            if not self._waiting.acquire(blocking=False):
+                return {"error": client.BUSY, "hint": "too many waiting requests; try again"}
+            held[0].release()
+            held[0] = self._waiting
+        return self.dispatch(message)
 
     def dispatch(self, message: dict[str, Any]) -> dict[str, Any]:
         """The reply to one decoded request; never raises."""
@@ -177,6 +186,20 @@ class IpcServer:
             log.error("the %r handler returned %r, not a dict", op, reply)
             return {"error": f"internal error: the {op!r} handler returned no dict"}
         return reply
+
+
+def _take_all(slots: threading.BoundedSemaphore, count: int, deadline: float) -> bool:
+    """Can all `count` of `slots` be had before `deadline` (they are given back at once)?"""
+    taken = 0
+    try:
+        while taken < count:
+            if not slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                return False
+            taken += 1
+        return True
+    finally:
+        for _ in range(taken):
+            slots.release()
 
 
 def _ping(message: dict[str, Any]) -> dict[str, Any]:
