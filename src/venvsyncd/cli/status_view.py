@@ -26,6 +26,8 @@ def render_status(reply: dict[str, Any], verbose: bool = False) -> list[str]:
         if project.get("state") in (*NEEDS_USER, PENDING) and project.get("message"):
             lines.extend(f"    {text}" for text in str(project["message"]).splitlines())
         lines.extend(f"    broken: {text}" for text in project.get("broken") or ())
+        if project.get("orphans"):
+            lines.append(f"    orphans (nothing needs them): {', '.join(project['orphans'])}")
     return lines
 
 

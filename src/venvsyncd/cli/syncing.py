@@ -12,6 +12,7 @@ from venvsyncd.cli.parser import Context, add_path
 from venvsyncd.errors import Exit, ProjectError, UsageError
 
 if TYPE_CHECKING:
+    from venvsyncd.engine.outcome import Outcome
     from venvsyncd.engine.store import ProjectStore
     from venvsyncd.project import Project
 
@@ -110,7 +111,7 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
         for line in plan_lines(outcome.plan, project.requirements.name):
             print(line)
         return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
-    return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
+    return _report_sync(outcome, ctx)
 
 
 def _report_check(state: str, message: str | None, ctx: Context) -> int:
@@ -122,12 +123,15 @@ def _report_check(state: str, message: str | None, ctx: Context) -> int:
     return Exit.FAILED
 
 
-def _report_sync(state: str, summary: str, message: str | None, ctx: Context) -> int:
-    if state == "in-sync":
+def _report_sync(outcome: Outcome, ctx: Context) -> int:
+    if outcome.orphans and ctx.verbosity >= 0:
+        names = ", ".join(outcome.orphans)
+        print(f"orphans (no file names them, nothing needs them): {names}")
+    if outcome.state == "in-sync":
         if ctx.verbosity >= 0:
-            print(summary or "in sync: nothing to do")
+            print(outcome.summary or "in sync: nothing to do")
         return Exit.OK
-    print(f"venvsyncd: {state}: {message}", file=sys.stderr)
+    print(f"venvsyncd: {outcome.state}: {outcome.message}", file=sys.stderr)
     return Exit.FAILED
 
 
@@ -138,7 +142,7 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
 
     project = _project(ctx, args.path)
     env = read_env(project.load_venv())
-    file = read_file(project.requirements)
+    file = read_file(project.requirements, project.dev_files)
     try:
         snapshot = _store(ctx, project).snapshot()
     except StateProblem as exc:
@@ -234,14 +238,14 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
             print(line)
         return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
     _tell_daemon(ctx, project.path)
-    return _report_sync(outcome.state, outcome.summary, outcome.message, ctx)
+    return _report_sync(outcome, ctx)
 
 
 def _unapproved(ctx: Context, project: Project) -> list[str]:
     from venvsyncd.engine.observe import read_file
     from venvsyncd.engine.trust import unapproved
 
-    file = read_file(project.requirements)
+    file = read_file(project.requirements, project.dev_files)
     return [] if file is None else unapproved(project, _store(ctx, project).folder, file)
 
 

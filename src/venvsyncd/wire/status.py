@@ -50,10 +50,12 @@ class ProjectStatus:
     last_change: str | None
     message: str | None
     broken: tuple[str, ...] = ()  # what `pip check` would report for the venv
+    orphans: tuple[str, ...] = ()  # installed, yet no file names them and nothing needs them
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
         document["broken"] = list(self.broken)
+        document["orphans"] = list(self.orphans)
         return document
 
 
