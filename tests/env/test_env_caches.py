@@ -85,3 +85,17 @@ def test_an_editable_install_is_never_kept(venv: Venv, tmp_path: Path) -> None:
     (project / ".git").mkdir()  # now a git checkout (a broken one): asked again, not kept
     again = next(d for d in installed(venv) if d.name == "delta")
     assert again.lines != first.lines
+
+
+def test_what_a_dist_requires_is_read_again_when_its_folder_changes(venv: Venv) -> None:
+    """deps keeps a `.dist-info`'s Requires-Dist as freeze keeps its lines; a METADATA
+    replaced by tmp + rename (the folder changes) is read again."""
+    from venvsyncd.env.deps import read_dependencies
+    from venvsyncd.env.venvs import marker_environment
+
+    marker_env = marker_environment(venv)
+    assert read_dependencies(venv, marker_env).requires("delta") == ()
+    assert read_dependencies(venv, marker_env).requires("delta") == ()  # kept
+    metadata = dist_info(venv, "delta") / "METADATA"
+    replace_file(metadata, metadata.read_text() + "Requires-Dist: alpha\n")
+    assert read_dependencies(venv, marker_env).requires("delta") == ("alpha",)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import os
+import time
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from venvsyncd.env.freeze import _discover, _listdir, canonicalize
+from venvsyncd.env.freeze import RACY_NS, _discover, _listdir, canonicalize
 from venvsyncd.env.sitepath import venv_sys_path
 from venvsyncd.env.venvs import Venv
 
@@ -206,21 +207,56 @@ def _strict_parse(text: str) -> Requirement:
 
 
 def read_dependencies(venv: Venv, marker_env: Mapping[str, str]) -> Dependencies:
-    """Every distribution pip finds for the venv, read once: its version and Requires-Dist."""
+    """Every distribution pip finds for the venv, read once: its version and Requires-Dist.
+
+    A `.dist-info` folder's answer is kept while the folder keeps its stat (as `freeze`
+    keeps its lines: installers make, rename and delete whole folders, so a change shows
+    there); one changed within RACY_NS of the read, an `.egg-info` (setuptools rewrites
+    those in place) and one in a zip file are read every time.
+    """
+    started = time.time_ns()
     listings = [(entry, _listdir(entry)) for entry in venv_sys_path(venv).entries]
     versions: dict[str, str] = {}
     requires_dist: dict[str, tuple[str, ...]] = {}
     for info in _discover(listings):
-        dist = importlib.metadata.PathDistribution(_metadata_path(info.path, info.archive))
-        try:
-            meta = dist.metadata
-            raw_version = next(iter(meta.get_all("Version") or ()), None)
-            lines = meta.get_all("Requires-Dist") or _egg_info_requires(dist)
-        except (OSError, ValueError):
-            raw_version, lines = None, []
+        raw_version, lines = _kept_or_read(info.path, info.archive, started)
         versions[info.canonical] = info.dir_version or raw_version or ""
-        requires_dist[info.canonical] = tuple(lines)
+        requires_dist[info.canonical] = lines
     return Dependencies(versions, requires_dist, dict(marker_env))
+
+
+_Read = tuple[str | None, tuple[str, ...]]  # a dist's Version and Requires-Dist lines
+_kept: dict[str, tuple[tuple[int, int, int, int], _Read]] = {}
+_KEPT_LIMIT = 20_000
+
+
+def _kept_or_read(path: str, archive: str | None, started: int) -> _Read:
+    if archive is not None or not path.endswith(".dist-info"):
+        return _read(path, archive)
+    try:
+        st = os.stat(path)  # noqa: PTH116 (a str, as freeze keeps them)
+    except OSError:
+        return _read(path, archive)
+    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+    kept = _kept.get(path)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    found = _read(path, archive)
+    if max(key[0], key[1]) < started - RACY_NS:
+        if len(_kept) >= _KEPT_LIMIT:
+            _kept.clear()
+        _kept[path] = (key, found)
+    return found
+
+
+def _read(path: str, archive: str | None) -> _Read:
+    dist = importlib.metadata.PathDistribution(_metadata_path(path, archive))
+    try:
+        meta = dist.metadata
+        raw_version = next(iter(meta.get_all("Version") or ()), None)
+        return raw_version, tuple(meta.get_all("Requires-Dist") or _egg_info_requires(dist))
+    except (OSError, ValueError):
+        return None, ()
 
 
 def _metadata_path(path: str, archive: str | None) -> Path | zipfile.Path:

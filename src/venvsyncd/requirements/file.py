@@ -8,6 +8,7 @@ encoding they were read in (`encoding.py`: UTF-8, UTF-16 or UTF-32, with or with
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -211,9 +212,25 @@ def parse_text(text: str, source: Path) -> RequirementsFile:
     return _parse(text.removeprefix("\ufeff"), UTF8_BOM if bom else UTF8, source)
 
 
+# A sync parses a text several times: the models of the last 32 (up to 256 KiB) are kept.
+_PARSED: dict[tuple[str, Encoding, Path], RequirementsFile] = {}
+_parsed_lock = threading.Lock()
+
+
 def _parse(text: str, encoding: Encoding, source: Path) -> RequirementsFile:
+    key = (text, encoding, source)
+    with _parsed_lock:
+        found = _PARSED.get(key)
+    if found is not None:
+        return found
     lines = tuple(parse_line(number, raw, joined) for number, raw, joined in logical_lines(text))
-    return RequirementsFile(source, lines, encoding)
+    parsed = RequirementsFile(source, lines, encoding)
+    if len(text) <= 256 * 1024:
+        with _parsed_lock:
+            while len(_PARSED) >= 32:
+                del _PARSED[next(iter(_PARSED))]  # the oldest
+            _PARSED[key] = parsed
+    return parsed
 
 
 def load_requirements(path: Path) -> tuple[RequirementsFile, list[RequirementsFile]]:
