@@ -432,7 +432,8 @@ def test_unknown_key_in_a_project_lists_every_project_key() -> None:
     assert error.message == f"{F}: project[1].frobnicate: unknown key"
     assert error.hint == (
         "the keys of [[project]] are: "
-        "path, venv, requirements, mode, style, initial, create_venv, python, trust, autoremove, dev"
+        "path, venv, requirements, mode, style, initial, create_venv, python, trust, "
+        "autoremove, dev"
     )
 
 

@@ -62,8 +62,9 @@ def test_dev_tools_go_to_the_dev_file_and_the_rest_to_the_main_one(
     assert main(["sync", str(project), "--check"]) == 0  # the new file is known, not a change
 
 
-def test_a_dev_file_that_includes_the_main_one(project: Path, installer: str, tools: Path) -> None:
+def test_a_dev_file_that_includes_the_main_one(project: Path, config: Path, tools: Path) -> None:
     """`-r requirements.txt` in the dev file: a package stays in the file that names it."""
+    installer = "pip"
     configure(project, installer)
     venv = make_venv(project / ".venv", "alpha==1.0")
     main_file, dev_file = project / "requirements.txt", project / "requirements-dev.txt"
@@ -77,8 +78,9 @@ def test_a_dev_file_that_includes_the_main_one(project: Path, installer: str, to
 
 
 def test_a_line_added_to_the_dev_file_is_installed(
-    project: Path, installer: str, tools: Path
+    project: Path, config: Path, tools: Path
 ) -> None:
+    installer = "pip"
     configure(project, installer)
     venv = make_venv(project / ".venv", "alpha==1.0")
     (project / "requirements.txt").write_text("alpha==1.0\n")
@@ -90,7 +92,8 @@ def test_a_line_added_to_the_dev_file_is_installed(
     assert "types-requests==2.0" in pip_freeze(venv).split()
 
 
-def test_the_dev_globs_are_a_setting(project: Path, installer: str, tools: Path) -> None:
+def test_the_dev_globs_are_a_setting(project: Path, config: Path, tools: Path) -> None:
+    installer = "pip"
     configure(project, installer, extra='dev = ["lib*"]\n')
     venv = make_venv(project / ".venv", "alpha==1.0")
     (project / "requirements.txt").write_text("alpha==1.0\n")

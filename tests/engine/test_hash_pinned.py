@@ -47,9 +47,11 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(params=["html", "json"])
+@pytest.fixture
 def index(request: pytest.FixtureRequest, packages: Path) -> Iterator[SimpleIndex]:
-    served = SimpleIndex(packages, hashes=True, json_api=request.param == "json")
+    """PEP 503 HTML with `#sha256=`; PEP 691 JSON where a test asks (indirect "json")."""
+    api = getattr(request, "param", "html")
+    served = SimpleIndex(packages, hashes=True, json_api=api == "json")
     yield served
     served.close()
 
@@ -86,6 +88,7 @@ def hashed_lines(path: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
     return {line.name or "": (str(line.specifier), line.hashes) for line in req.requirements()}
 
 
+@pytest.mark.parametrize("index", ["html", "json"], indirect=True)
 def test_a_new_package_and_its_dependency_get_their_hashes(
     project: Path, index: SimpleIndex, packages: Path, installer: str, tmp_path: Path
 ) -> None:
