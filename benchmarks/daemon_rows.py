@@ -1,12 +1,10 @@
-"""Rows 4-6, measured on the real daemon process: reaction, footprint, status round trip."""
+"""Rows 4 and 6, measured on the real daemon process: reaction, and the status round trip."""
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from benchmarks.daemon_proc import Daemon, wait_until
@@ -16,14 +14,14 @@ from benchmarks.sandbox import BenchError, Sandbox, run, timed_run
 from benchmarks.setup_envs import (
     PIN_VERSIONS,
     PINNED,
-    bare_projects,
     filler_names,
     installed_version,
     make_project,
     set_pin,
     write_config,
 )
-from benchmarks.stats import Counts, Samples, ratio, seconds, show_ratio
+from benchmarks.stats import Counts, Samples, seconds
+from benchmarks.whole_rows import status_row
 from venvsyncd.project import Project
 
 POLL = 0.002  # seconds between looks at the file or the venv
@@ -124,62 +122,3 @@ def _reaction_rows(found: Reaction, settle: float) -> list[Row]:
     second.goal, second.met = f"overhead < {seconds(goal)} (settle + 0.3 s)", overhead < goal
     second.data["overhead_s"] = overhead
     return [first, second]
-
-
-# ---- 6. status round trip ------------------------------------------------------------------
-def status_row(box: Sandbox, counts: Counts) -> Row:
-    """`python -m venvsyncd status` against the running daemon vs `python -c pass`."""
-    status = [sys.executable, "-m", "venvsyncd", "status"]
-    bare = [sys.executable, "-c", "pass"]
-    ours, anchor = Samples(), Samples()
-    for _ in range(counts.status_runs + 1):  # the first of each is a warm-up
-        ours.add(timed_run(status, box.root))
-        anchor.add(timed_run(bare, box.root))
-    ours.values.pop(0)
-    anchor.values.pop(0)
-    slower = ratio(ours.median, anchor.median)
-    row = Row("status", "6 status round trip (whole process)", ours)
-    row.anchor, row.anchor_name = anchor, "python -c pass"
-    row.ratios = f"vsd/python {show_ratio(slower)}"
-    row.goal, row.met = "<= 1.5x python -c pass", slower <= 1.5
-    return row
-
-
-# ---- 5. footprint --------------------------------------------------------------------------
-def footprint_rows(box: Sandbox, counts: Counts) -> list[Row]:
-    projects = bare_projects(box, max(counts.footprint_sizes))
-    return [_footprint(box, counts, projects[:size]) for size in counts.footprint_sizes]
-
-
-def _footprint(box: Sandbox, counts: Counts, projects: list[Path]) -> Row:
-    write_config(box, projects, counts.settle, "pip")
-    daemon = Daemon(box.root / f"daemon-footprint{len(projects)}.log")
-    try:
-        ready = daemon.ready()
-        daemon.idle()
-        idle_at = time.monotonic() - daemon.started
-        figures = {"ready_s": ready, "all_in_sync_s": idle_at, "rss_mb": daemon.rss_mb()}
-        figures |= {"threads": daemon.threads(), "inotify_watches": daemon.inotify_watches()}
-        before = daemon.cpu_seconds()
-        time.sleep(counts.idle_seconds)
-        used = daemon.cpu_seconds() - before
-        figures["cpu_idle_percent"] = used / counts.idle_seconds * 100
-        figures["idle_window_s"] = counts.idle_seconds
-        figures["rss_after_idle_mb"] = daemon.rss_mb()
-    finally:
-        daemon.stop()
-    return _footprint_row(len(projects), figures)
-
-
-def _footprint_row(size: int, f: dict[str, Any]) -> Row:
-    cell = (
-        f"{f['rss_mb']:.1f} MB, {f['threads']} threads, {f['inotify_watches']} watches, "
-        f"{f['cpu_idle_percent']:.3f}% CPU, ready {seconds(f['ready_s'])}"
-    )
-    label = f"5 footprint, {size} project{'' if size == 1 else 's'}"
-    row = Row(f"footprint-{size}", label, cell, data=dict(f))
-    row.ratios = f"all in sync after {seconds(f['all_in_sync_s'])}"
-    if size == 200:
-        row.goal = "< 80 MB, < 0.1% CPU idle, ready < 2 s"
-        row.met = f["rss_mb"] < 80 and f["cpu_idle_percent"] < 0.1 and f["ready_s"] < 2
-    return row

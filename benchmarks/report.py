@@ -87,6 +87,17 @@ def text_table(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
+def goal_lines(rows: Sequence[Row]) -> str:
+    """Every row that has a goal: the goal, the measured figure or ratio, met or not."""
+    out = []
+    for row in rows:
+        if row.goal:
+            met = "met" if row.met else "NOT met"
+            figure = row.ratios or _cell(row.ours)
+            out.append(f"  {met:8} {row.label}: {row.goal}; measured {_cell(row.ours)}, {figure}")
+    return "\n".join(out) or "  (no row with a goal was measured)"
+
+
 def markdown_table(rows: Sequence[Row]) -> str:
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"

@@ -21,7 +21,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 _CLEARED_PREFIXES = ("PIP_", "UV_", "VENVSYNCD_", "XDG_")
-_CLEARED_VARS = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "NOTIFY_SOCKET", "JOURNAL_STREAM")
+_CLEARED_VARS = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONDONTWRITEBYTECODE",  # whole processes are timed with bytecode, as installed
+    "PYTHONPYCACHEPREFIX",
+    "VIRTUAL_ENV",
+    "NOTIFY_SOCKET",
+    "JOURNAL_STREAM",
+)
 
 
 class BenchError(RuntimeError):
@@ -86,6 +94,9 @@ def _isolated_env(root: Path, wheelhouse: Path, uv: str | None) -> dict[str, str
         UV_CACHE_DIR=str(caches / "uv"),
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",
+        # Bytecode for every Python process (venvsyncd's own modules included) goes here, so
+        # that the source tree is not written to; the warm-up runs fill it.
+        PYTHONPYCACHEPREFIX=str(caches / "pycache"),
     )
     if uv is not None:  # venvsyncd's installer = "uv" looks for uv on PATH
         bin_dir = root / "bin"

@@ -114,18 +114,30 @@ class Counts:
     tool_runs: int = 10  # whole-process pip/uv runs per figure
     pin_rounds: int = 20  # one-pin changes per contender
     reaction_rounds: int = 10
-    footprint_sizes: tuple[int, ...] = (1, 50, 200)
-    idle_seconds: float = 30.0
+    whole_freeze_sizes: tuple[int, ...] = (50, 267)  # whole-process `freeze` rows
+    big_venv: int = 267  # distributions in the venv of the CPU-per-install row
+    install_rounds: int = 10  # user installs per CPU-per-install figure
+    busy_processes: int = 2000  # processes on the machine for the busy check's cost
+    fleet_sizes: tuple[int, ...] = (10, 100, 1000)
+    idle_seconds: float = 20.0
     status_runs: int = 20
+    cross_rounds: int = 5
+    hold_seconds: float = 5.0  # how long A's install is held in the cross-project row
     settle: float = 0.5  # the daemon's settle_seconds
 
 
 QUICK = Counts(
+    freeze_sizes=(10, 50),
     inproc_runs=20,
-    tool_runs=3,
+    tool_runs=5,
     pin_rounds=2,
-    reaction_rounds=3,
-    footprint_sizes=(1, 20),
-    idle_seconds=5.0,
-    status_runs=5,
+    reaction_rounds=2,
+    whole_freeze_sizes=(50,),
+    install_rounds=3,
+    busy_processes=0,
+    fleet_sizes=(3, 10),
+    idle_seconds=2.0,
+    status_runs=10,
+    cross_rounds=1,
+    hold_seconds=3.0,
 )
