@@ -219,8 +219,8 @@ def _damages(data: bytes) -> dict[str, bytes]:
         **cuts,
         "empty": b"",
         "binary": rng.randbytes(300),
-        "another format": data.replace(b'"format": 1', b'"format": 99'),
-        "wrong types": data.replace(b'"installed": [', b'"installed": [7, ', 1),
+        "another format": data.replace(b'"format":1', b'"format":99'),
+        "wrong types": data.replace(b'"installed":[', b'"installed":[7,', 1),
         "not an object": b"[1, 2, 3]\n",
         "nested too deep": b"[" * 100_000 + b"]" * 100_000,
     }

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from venvsyncd.engine.observe import EnvSide, FileSide
 from venvsyncd.engine.plan import Plan
-from venvsyncd.env.commands import CommandError, run_command
 from venvsyncd.env.dists import FrozenDist
-from venvsyncd.env.index import Sources, pip_config, releases_hashes, sources_from, uv_config
-from venvsyncd.env.installer import choose_installer
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
+
+if TYPE_CHECKING:  # env.index (urllib, json, threads) is imported only when hashes are looked up
+    from venvsyncd.env.index import Sources
 
 Hashes = Mapping[str, tuple[str, ...]]  # canonical name -> "sha256:<hex>" of its release's files
 _PIP_VARIABLES = {
@@ -54,6 +55,8 @@ def hashes_for(
         return {}
     for dist in pinned:
         _refuse_unhashable(dist, project)
+    from venvsyncd.env.index import releases_hashes, sources_from
+
     sources = sources_from(file.install_options(), _installer_config(env, installer))
     found = releases_hashes(sources, ((d.raw_name, d.version) for d in pinned))
     for dist in pinned:
@@ -89,6 +92,10 @@ def _not_listed(dist: FrozenDist, sources: Sources, project: Project) -> Project
 def _installer_config(env: EnvSide, setting: str) -> dict[str, str]:
     """The index settings of the installer that installs from the files: pip's own
     configuration (files and `PIP_*` variables) as `pip config list` shows it, or uv's."""
+    from venvsyncd.env.commands import CommandError, run_command
+    from venvsyncd.env.index import pip_config, uv_config
+    from venvsyncd.env.installer import choose_installer
+
     if choose_installer(setting).kind == "uv":
         return uv_config()
     try:

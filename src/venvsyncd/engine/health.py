@@ -17,7 +17,6 @@ from typing import NamedTuple
 from venvsyncd.engine.observe import EnvSide, FileSide
 from venvsyncd.engine.plan import Plan
 from venvsyncd.engine.store import ProjectStore
-from venvsyncd.env.deps import read_dependencies
 from venvsyncd.requirements.wanted import PROTECTED
 
 
@@ -32,6 +31,8 @@ class Health(NamedTuple):
 def health(env: EnvSide, file: FileSide | None) -> Health:
     """The venv's `pip check` lines and orphans; none of the latter without a file (it names
     nothing yet)."""
+    from venvsyncd.env.deps import read_dependencies  # importlib.metadata: not for `--check`
+
     deps = read_dependencies(env.venv, env.marker_env)
     if file is None:
         return Health(deps.broken(), ())

@@ -109,7 +109,9 @@ def snapshot_to_bytes(project: Path, snapshot: Snapshot) -> bytes:
         ],
         "installed": [_dist_to_json(dist) for dist in snapshot.installed],
     }
-    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    # Compact: with `indent`, json encodes in Python, 20x slower (25 ms at 267 dists).
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
 
 
 def snapshot_from_bytes(data: bytes) -> Snapshot:
