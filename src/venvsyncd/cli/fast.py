@@ -12,7 +12,7 @@ ours, no venv), returns None and takes the full path, which says what went wrong
 """
 
 # str paths and os calls on purpose: importing pathlib would cost this path a third of its time.
-# ruff: noqa: PTH109, PTH111, PTH113, PTH116, PTH117, PTH118, PTH120
+# ruff: noqa: PTH109, PTH111, PTH113, PTH116, PTH117, PTH118, PTH119, PTH120
 
 from __future__ import annotations
 
@@ -37,7 +37,30 @@ def fast_main(words: Sequence[str]) -> int | None:
         paths = list(words[1:])
         if len(paths) <= 1 and not any(w.startswith("-") or not w for w in paths):
             return _freeze(paths[0] if paths else ".")
+    if words and words[0] == "sync" and "--check" in words and sys.platform == "linux":
+        paths = [w for w in words[1:] if w != "--check"]
+        if len(words) <= 3 and not any(w.startswith("-") or not w for w in paths):
+            return _check(paths[0] if paths else ".")
     return None
+
+
+def _check(path: str) -> int | None:
+    """`sync --check [PATH]` when the record the last sync left (`system/insync.py`) still
+    holds: the same config, snapshot, requirements files and site-packages."""
+    import hashlib
+
+    from venvsyncd.system import insync
+
+    folder = os.path.abspath(os.path.expanduser(path))
+    key = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    state = os.environ.get("XDG_STATE_HOME", "")  # platformdirs' user_state_dir on Linux
+    state = state if state.strip() else os.path.expanduser("~/.local/state")
+    name = f"{os.path.basename(folder) or 'root'}-{key}"
+    record = insync.read(os.path.join(state, APP_NAME, "projects", name))
+    if record is None or not insync.holds(record, config_file()):
+        return None
+    print("in sync")
+    return 0
 
 
 def _freeze(path: str) -> int | None:
@@ -69,22 +92,25 @@ def _freeze(path: str) -> int | None:
 def _config_may_name_venvs() -> bool:
     """Does the config file (as `paths.default_config_file` finds it on Linux) exist and
     may it set a project's `venv`? Unreadable counts as yes."""
-    config = os.environ.get("VENVSYNCD_CONFIG")
-    if config:
-        config = os.path.expanduser(config)
-    else:
-        base = os.environ.get("XDG_CONFIG_HOME", "")
-        if not os.path.isabs(base):
-            base = os.path.expanduser("~/.config")
-        config = os.path.join(base, APP_NAME, "config.toml")
     try:
-        with open(config, "rb") as file:
+        with open(config_file(), "rb") as file:
             text = file.read()
     except FileNotFoundError:
         return False
     except OSError:
         return True
     return names_venv_key(text)
+
+
+def config_file() -> str:
+    """The config file as `paths.default_config_file` finds it on Linux."""
+    config = os.environ.get("VENVSYNCD_CONFIG")
+    if config:
+        return os.path.expanduser(config)
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.expanduser("~/.config")
+    return os.path.join(base, APP_NAME, "config.toml")
 
 
 def names_venv_key(text: bytes) -> bool:

@@ -98,7 +98,11 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     project = _project(ctx, args.path)
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
-        args.source, args.dry_run or args.check, settings.installer, history=settings.history
+        args.source,
+        args.dry_run or args.check,
+        settings.installer,
+        history=settings.history,
+        config_file=ctx.config_file,
     )
     outcome = sync_project(project, _state_dir(ctx), request)
     for warning in outcome.warnings:
@@ -224,7 +228,11 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     project = _project(ctx, args.path)
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
-        dry_run=args.show, installer=settings.installer, allow=True, history=settings.history
+        dry_run=args.show,
+        installer=settings.installer,
+        allow=True,
+        history=settings.history,
+        config_file=ctx.config_file,
     )
     outcome = sync_project(project, _state_dir(ctx), request)
     for warning in outcome.warnings:

@@ -247,7 +247,14 @@ class Daemon(Fleet):
         tracked.heard = None
         self._running[tracked.key] = (tracked, venv)
         started = lambda: self.submit(lambda: self._started(tracked))  # noqa: E731
-        job = Job(copy.copy(tracked), self.state_dir, self.config.daemon, self.stopping, started)
+        job = Job(
+            copy.copy(tracked),
+            self.state_dir,
+            self.config.daemon,
+            self.stopping,
+            started,
+            self.config.file,
+        )
         self.pool.submit(lambda: self._act(job, tracked))
 
     def _act(self, job: Job, tracked: Tracked) -> None:

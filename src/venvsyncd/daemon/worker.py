@@ -58,6 +58,7 @@ class Job:
     settings: DaemonSettings
     stopping: threading.Event
     started: Callable[[], object]  # tells the coordinator the sync itself begins
+    config_file: Path | None = None  # the daemon's config (for the `sync --check` record)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def _sync(job: Job) -> Outcome:
         history=job.settings.history,
         unattended=True,
         busy=busy,
+        config_file=job.config_file,
     )
     return sync_project(view.project, job.state_dir, request)
 

@@ -12,12 +12,17 @@ unasked-for when venvsyncd first looked is listed, never removed on its own.
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 from venvsyncd.engine.observe import EnvSide, FileSide
+from venvsyncd.engine.outcome import SyncRequest
 from venvsyncd.engine.plan import Plan
+from venvsyncd.engine.snapshot import SNAPSHOT
 from venvsyncd.engine.store import ProjectStore
+from venvsyncd.project import Project
 from venvsyncd.requirements.wanted import PROTECTED
+from venvsyncd.system import insync
 
 
 class Health(NamedTuple):
@@ -66,3 +71,34 @@ def autoremoved(
         return plan
     gone = new_orphans(health(env, file).orphans, store.known_orphans())
     return Plan("act", uninstall=gone) if gone else plan
+
+
+def record_in_sync(
+    store: ProjectStore,
+    request: SyncRequest,
+    project: Project,
+    env: EnvSide,
+    file: FileSide | None,
+) -> None:
+    """A sync that ends in sync leaves the record a whole-process `sync --check` verifies
+    (system/insync.py), for a venv whose freeze only site-packages' entries decide; a venv
+    with editables, the system's site-packages or `.pth`-added folders gets none."""
+    folder, config = str(store.folder), request.config_file
+    if file is None or config is None or not _plain(env):
+        insync.remove(folder)
+        return
+    files = {path: hashlib.sha256(data).hexdigest() for path, data in file.raw.items()}
+    files.update({str(p): "-" for p in project.dev_files if str(p) not in files})
+    snapshot, site = str(store.folder / SNAPSHOT), str(env.venv.site_packages)
+    if any("\n" in path for path in (*files, snapshot, site, str(config))):
+        insync.remove(folder)  # a record is lines
+        return
+    insync.write(folder, insync.record_text(str(config), snapshot, files, site))
+
+
+def _plain(env: EnvSide) -> bool:
+    from venvsyncd.env.sitepath import venv_sys_path
+
+    if env.venv.include_system_site_packages or any(d.editable for d in env.frozen):
+        return False
+    return venv_sys_path(env.venv).entries[-1:] == (str(env.venv.site_packages),)

@@ -12,6 +12,7 @@ from venvsyncd.engine.observe import EnvSide, FileSide, read_env
 from venvsyncd.engine.outcome import SyncRequest
 from venvsyncd.engine.plan import Plan
 from venvsyncd.engine.report import install_summary
+from venvsyncd.engine.snapshot import venv_identity
 from venvsyncd.env.installer import choose_installer, create_venv, install, uninstall
 from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
@@ -76,3 +77,15 @@ def missing_venv(
     args += ["--require-hashes"] if hash_mode(file) else []
     install(installer, venv, args, project.requirements.parent, wheels_only)
     return plan, summary, read_env(venv)
+
+
+def still_there(project: Project, venv_id: str) -> None:
+    """The venv the installer ran on is still there: a venv deleted (or made anew) under it
+    must not be written into the file as if its packages had been uninstalled."""
+    if venv_identity(project.venv_root) == venv_id and project.venv_exists():
+        return
+    raise ProjectError(
+        f"{project.venv_root} was deleted or replaced while venvsyncd installed into it; "
+        f"{project.requirements.name} was not touched",
+        hint="make the venv again and venvsyncd fills it from the file",
+    )

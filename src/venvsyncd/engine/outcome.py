@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 from venvsyncd.engine.journal import DEFAULT_KEEP
@@ -41,6 +42,9 @@ class SyncRequest:
     history: int = DEFAULT_KEEP  # versions of the file the journal keeps
     # Between rounds: why the venv must not be read now (a user's installer runs), or None.
     busy: Callable[[], str | None] | None = None
+    # The config file the project was resolved with: an in-sync end leaves a record of it for
+    # a whole-process `sync --check` (system/insync.py); None leaves none.
+    config_file: Path | None = None
 
 
 class Step(NamedTuple):

@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 
 from venvsyncd.engine.explain import agreed_env, explained, owed_by
 from venvsyncd.engine.hashing import hashes_for
-from venvsyncd.engine.health import autoremoved, looked_over
-from venvsyncd.engine.installing import missing_venv, run_installer
+from venvsyncd.engine.health import autoremoved, looked_over, record_in_sync
+from venvsyncd.engine.installing import missing_venv, run_installer, still_there
 from venvsyncd.engine.observe import (
     EnvSide,
     FileSide,
@@ -47,8 +47,8 @@ from venvsyncd.engine.writeback import (
 )
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.commands import CommandError
-from venvsyncd.errors import ProjectError
 from venvsyncd.project import Project
+from venvsyncd.system import insync
 
 
 class Sides(NamedTuple):
@@ -148,7 +148,7 @@ def _settled(sides: Sides, plan: Plan) -> Outcome:
         plan.message,
         packages=len(env.frozen),
         digests=digests(file),
-        **({} if dry else _looked_over(sides, file, plan.state)),
+        **_checked(sides, file, plan.state, dry),
     )
 
 
@@ -173,7 +173,7 @@ def _install(sides: Sides, plan: Plan) -> Step:
             raise
         raise wheels_only_failure(project, plan, exc) from exc
     after = read_env(env.venv)
-    _still_there(project, venv_id)
+    still_there(project, venv_id)
     requires = requires_map(after.venv, after.marker_env, file.wanted if file else ())
     explains = explained(plan.install, plan.uninstall, after.installed, requires)
     owed = owed_by(plan.edit, {d.name: d for d in snap.installed} if snap is not None else {})
@@ -235,12 +235,18 @@ def _final(
         message=message,
         packages=len(sides.env.frozen),
         digests=digests(file),
-        **_looked_over(sides, file, state),
+        **_checked(sides, file, state),
     )
 
 
-def _looked_over(sides: Sides, file: FileSide | None, state: str) -> dict[str, Any]:
-    return looked_over(sides.env, file, sides.store, state == "in-sync")._asdict()
+def _checked(sides: Sides, file: FileSide | None, state: str, dry: bool = False) -> dict[str, Any]:
+    """The venv's health for the outcome (none for a dry run), and in sync the record a
+    whole-process `sync --check` verifies (`health.record_in_sync`; a dry run leaves it too)."""
+    if state == "in-sync":
+        record_in_sync(sides.store, sides.request, sides.project, sides.env, file)
+    else:
+        insync.remove(str(sides.store.folder))
+    return {} if dry else looked_over(sides.env, file, sides.store, state == "in-sync")._asdict()
 
 
 def _keep_for_undo(sides: Sides, why: str) -> None:
@@ -252,18 +258,6 @@ def _keep_for_undo(sides: Sides, why: str) -> None:
         return
     data = previous.encode("utf-8") if file is None else file.bytes_for(key, previous)
     sides.store.keep(project.requirements, data, why)
-
-
-def _still_there(project: Project, venv_id: str) -> None:
-    """The venv the installer ran on is still there: a venv deleted (or made anew) under it
-    must not be written into the file as if its packages had been uninstalled."""
-    if venv_identity(project.venv_root) == venv_id and project.venv_exists():
-        return
-    raise ProjectError(
-        f"{project.venv_root} was deleted or replaced while venvsyncd installed into it; "
-        f"{project.requirements.name} was not touched",
-        hint="make the venv again and venvsyncd fills it from the file",
-    )
 
 
 def _fill_new_venv(

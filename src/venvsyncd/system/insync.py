@@ -1,0 +1,102 @@
+"""A project's last in-sync state as a few lines a whole `venvsyncd sync --check` process can
+verify with the standard library alone, before it imports the engine.
+
+When a sync ends in sync, the engine writes `insync.txt` beside the snapshot: the sha256 of
+the config file (its absence counts), of the snapshot, and of each requirements file the sync
+read (the file, its includes, its dev files), and the mtime of the venv's site-packages
+folder (pip and uv create, rename and delete whole `.dist-info` folders there, so an install
+or uninstall changes it). A later `sync --check` that finds every one of them unchanged gives
+the answer the engine gave: the same inputs make the same decision. Anything else (a
+mismatch, no record, a line it does not know) sends it the full way.
+
+The engine writes no record for a venv whose freeze depends on more than site-packages'
+entries (editable installs, whose version control state lives elsewhere; the system's
+site-packages; `.pth` files that add folders), nor leaves one standing when a later sync
+does not end in sync (the snapshot's digest changes, or the record is removed).
+"""
+
+# str paths and os calls on purpose: importing pathlib costs `sync --check` a third of its time.
+# ruff: noqa: PTH116, PTH118
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Mapping
+
+RECORD = "insync.txt"
+_HEADER = "venvsyncd in-sync record 1"
+
+
+def digest_of(path: str) -> str:
+    """sha256 of a file's bytes, or "-" when it cannot be read (missing counts as a state)."""
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError:
+        return "-"
+
+
+def site_mark(site_packages: str) -> str:
+    try:
+        return str(os.stat(site_packages).st_mtime_ns)
+    except OSError:
+        return "-"
+
+
+def record_text(
+    config_file: str, snapshot: str, files: Mapping[str, str], site_packages: str
+) -> str:
+    """The record: `files` maps each requirements file the sync read to its sha256."""
+    lines = [
+        _HEADER,
+        f"config {digest_of(config_file)} {config_file}",
+        f"snapshot {digest_of(snapshot)} {snapshot}",
+        f"site {site_mark(site_packages)} {site_packages}",
+        *(f"file {sha} {path}" for path, sha in sorted(files.items())),
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def holds(record: str, config_file: str) -> bool:
+    """Does everything `record` names still stand as it says (for this config file)?"""
+    lines = record.splitlines()
+    if not lines or lines[0] != _HEADER or len(lines) < 4:
+        return False
+    for line in lines[1:]:
+        kind, _, rest = line.partition(" ")
+        value, _, path = rest.partition(" ")
+        if kind == "config" and path != config_file:
+            return False
+        if kind in ("config", "snapshot", "file"):
+            if digest_of(path) != value:
+                return False
+        elif kind != "site" or site_mark(path) != value:
+            return False
+    return True
+
+
+def write(folder: str, text: str) -> None:
+    """Replace the record in `folder` (0600, atomically)."""
+    path = os.path.join(folder, RECORD)
+    temp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8", "surrogateescape"))
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+
+
+def remove(folder: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(folder, RECORD))
+
+
+def read(folder: str) -> str | None:
+    try:
+        with open(os.path.join(folder, RECORD), encoding="utf-8", errors="surrogateescape") as f:
+            return f.read(1 << 20)
+    except OSError:
+        return None

@@ -1,0 +1,71 @@
+"""`sync --check` as a whole process: the record an in-sync sync leaves (system/insync.py)
+answers without the engine while everything it names stands; anything else takes the full
+path, which decides as before. Real venvs, real pip, real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testing.localproject import write_project
+from testing.venvs import make_venv, pip
+from venvsyncd.cli import main
+from venvsyncd.env.venvs import load_venv
+from venvsyncd.paths import locations
+
+
+@pytest.fixture
+def app(tmp_path: Path, config: Path) -> Path:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    make_venv(folder / ".venv", "alpha==1.0")
+    (folder / "requirements.txt").write_text("alpha==1.0\n")
+    assert main(["sync", str(folder)]) == 0
+    return folder
+
+
+def check(app: Path) -> tuple[int, str, bool]:
+    """Exit code, output, and whether the engine was imported, of `sync --check APP`."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "venvsyncd", "sync", "--check", str(app)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    engine = "venvsyncd.engine.sync" in proc.stderr
+    return proc.returncode, proc.stdout, engine
+
+
+def test_an_untouched_project_is_answered_from_the_record(app: Path) -> None:
+    assert check(app) == (0, "in sync\n", False)
+
+
+def test_a_change_takes_the_full_path(app: Path) -> None:
+    req = app / "requirements.txt"
+    req.write_text("alpha==1.0  # still met\n")
+    assert check(app) == (0, "in sync\n", True)  # the full path decides, and leaves a record
+    assert check(app) == (0, "in sync\n", False)
+    pip(load_venv(app / ".venv"), "install", "beta")
+    code, out, engine = check(app)
+    assert (code, engine) == (1, True)
+    assert out.startswith("out of sync")
+
+
+def test_a_changed_config_or_snapshot_takes_the_full_path(app: Path, config: Path) -> None:
+    config.write_text(config.read_text() + "\n# an edit\n")
+    assert check(app)[2] is True
+    assert check(app) == (0, "in sync\n", False)
+    (snapshot,) = (locations().state_dir / "projects").glob("app-*/snapshot.json")
+    snapshot.write_bytes(snapshot.read_bytes() + b" ")
+    assert check(app)[2] is True
+
+
+def test_no_record_for_a_venv_with_an_editable(app: Path, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "local", "localpkg", "1.0")
+    pip(load_venv(app / ".venv"), "install", "--no-build-isolation", "-e", str(project))
+    assert main(["sync", str(app), "--from", "env"]) == 0
+    assert check(app)[2] is True
+    assert check(app)[2] is True  # still the full way: its version control state is elsewhere
