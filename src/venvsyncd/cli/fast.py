@@ -47,12 +47,10 @@ def fast_main(words: Sequence[str]) -> int | None:
 def _check(path: str) -> int | None:
     """`sync --check [PATH]` when the record the last sync left (`system/insync.py`) still
     holds: the same config, snapshot, requirements files and site-packages."""
-    import hashlib
-
     from venvsyncd.system import insync
 
     folder = os.path.abspath(os.path.expanduser(path))
-    key = hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    key = insync.sha256_hex(folder.encode("utf-8", "surrogateescape"))[:16]
     state = os.environ.get("XDG_STATE_HOME", "")  # platformdirs' user_state_dir on Linux
     state = state if state.strip() else os.path.expanduser("~/.local/state")
     name = f"{os.path.basename(folder) or 'root'}-{key}"
