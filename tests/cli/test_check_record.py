@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from testing.localproject import write_project
-from testing.venvs import make_venv, pip
+from testing.venvs import make_venv, pip, pip_freeze
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import load_venv
 from venvsyncd.paths import locations
@@ -69,3 +69,15 @@ def test_no_record_for_a_venv_with_an_editable(app: Path, tmp_path: Path) -> Non
     assert main(["sync", str(app), "--from", "env"]) == 0
     assert check(app)[2] is True
     assert check(app)[2] is True  # still the full way: its version control state is elsewhere
+
+
+def test_freeze_prints_the_kept_freeze_while_site_packages_stands(app: Path) -> None:
+    def freeze() -> tuple[str, bool]:
+        argv = [sys.executable, "-X", "importtime", "-m", "venvsyncd", "freeze", str(app)]
+        proc = subprocess.run(argv, capture_output=True, text=True, check=True)
+        return proc.stdout, "venvsyncd.env.freeze" in proc.stderr
+
+    venv = load_venv(app / ".venv")
+    assert freeze() == (pip_freeze(venv), False) == ("alpha==1.0\n", False)
+    pip(venv, "install", "beta")  # site-packages changes: the freeze is read again
+    assert freeze() == (pip_freeze(venv), True)

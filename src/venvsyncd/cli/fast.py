@@ -49,20 +49,36 @@ def _check(path: str) -> int | None:
     holds: the same config, snapshot, requirements files and site-packages."""
     from venvsyncd.system import insync
 
-    folder = os.path.abspath(os.path.expanduser(path))
-    key = insync.sha256_hex(folder.encode("utf-8", "surrogateescape"))[:16]
-    state = os.environ.get("XDG_STATE_HOME", "")  # platformdirs' user_state_dir on Linux
-    state = state if state.strip() else os.path.expanduser("~/.local/state")
-    name = f"{os.path.basename(folder) or 'root'}-{key}"
-    record = insync.read(os.path.join(state, APP_NAME, "projects", name))
+    record = _record(path)
     if record is None or not insync.holds(record, config_file()):
         return None
     print("in sync")
     return 0
 
 
+def _record(path: str) -> str | None:
+    """The in-sync record in the project's state folder (`engine/snapshot.project_state_dir`
+    under platformdirs' Linux `user_state_dir`), if there is one."""
+    from venvsyncd.system import insync
+
+    folder = os.path.abspath(os.path.expanduser(path))
+    key = insync.sha256_hex(folder.encode("utf-8", "surrogateescape"))[:16]
+    state = os.environ.get("XDG_STATE_HOME", "")
+    state = state if state.strip() else os.path.expanduser("~/.local/state")
+    name = f"{os.path.basename(folder) or 'root'}-{key}"
+    return insync.read(os.path.join(state, APP_NAME, "projects", name))
+
+
 def _freeze(path: str) -> int | None:
-    """`freeze [PATH]` when the project's venv is the first of `.venv`, `venv`, `env`."""
+    """`freeze [PATH]`: the freeze the last in-sync record kept while the config and the
+    venv's site-packages stand, else the venv's (the first of `.venv`, `venv`, `env`)."""
+    from venvsyncd.system import insync
+
+    record = _record(path)
+    kept = None if record is None else insync.frozen(record, config_file())
+    if kept is not None:
+        sys.stdout.write(kept)
+        return 0
     from venvsyncd.env.venvs import VENV_CANDIDATES
 
     if _config_may_name_venvs():

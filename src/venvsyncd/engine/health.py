@@ -93,7 +93,8 @@ def record_in_sync(
     if any("\n" in path for path in (*files, snapshot, site, str(config))):
         insync.remove(folder)  # a record is lines
         return
-    insync.write(folder, insync.record_text(str(config), snapshot, files, site))
+    freeze = "".join(line + "\n" for dist in env.frozen for line in dist.lines)
+    insync.write(folder, insync.record_text(str(config), snapshot, files, site, freeze))
 
 
 def _plain(env: EnvSide) -> bool:

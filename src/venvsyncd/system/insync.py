@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 RECORD = "insync.txt"
-_HEADER = "venvsyncd in-sync record 1"
+_HEADER = "venvsyncd in-sync record 2"
+_FREEZE = "freeze"  # the line after which the freeze follows
+_ALL = ("config", "snapshot", "site", "file")
 
 
 def _sha256(data: bytes) -> Any:
@@ -65,26 +67,36 @@ def site_mark(site_packages: str) -> str:
 
 
 def record_text(
-    config_file: str, snapshot: str, files: Mapping[str, str], site_packages: str
+    config_file: str,
+    snapshot: str,
+    files: Mapping[str, str],
+    site_packages: str,
+    freeze: str,
 ) -> str:
-    """The record: `files` maps each requirements file the sync read to its sha256."""
+    """The record: `files` maps each requirements file the sync read to its sha256; `freeze`
+    is the venv's `pip freeze` output then (what `venvsyncd freeze` prints while the config
+    and site-packages stand)."""
     lines = [
         _HEADER,
         f"config {digest_of(config_file)} {config_file}",
         f"snapshot {digest_of(snapshot)} {snapshot}",
         f"site {site_mark(site_packages)} {site_packages}",
         *(f"file {sha} {path}" for path, sha in sorted(files.items())),
+        _FREEZE,
     ]
-    return "".join(line + "\n" for line in lines)
+    return "".join(line + "\n" for line in lines) + freeze
 
 
-def holds(record: str, config_file: str) -> bool:
-    """Does everything `record` names still stand as it says (for this config file)?"""
-    lines = record.splitlines()
+def holds(record: str, config_file: str, kinds: tuple[str, ...] = _ALL) -> bool:
+    """Does everything of `kinds` that `record` names still stand as it says (for this config
+    file)?"""
+    lines = record.split("\n" + _FREEZE + "\n", 1)[0].splitlines()
     if not lines or lines[0] != _HEADER or len(lines) < 4:
         return False
     for line in lines[1:]:
         kind, _, rest = line.partition(" ")
+        if kind not in kinds and kind in _ALL:
+            continue
         value, _, path = rest.partition(" ")
         if kind == "config" and path != config_file:
             return False
@@ -94,6 +106,14 @@ def holds(record: str, config_file: str) -> bool:
         elif kind != "site" or site_mark(path) != value:
             return False
     return True
+
+
+def frozen(record: str, config_file: str) -> str | None:
+    """The venv's freeze as the record keeps it, while its config and site-packages stand."""
+    head, found, text = record.partition("\n" + _FREEZE + "\n")
+    if not found or not holds(head + "\n", config_file, ("config", "site")):
+        return None
+    return text
 
 
 def write(folder: str, text: str) -> None:
