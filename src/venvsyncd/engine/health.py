@@ -94,7 +94,10 @@ def record_in_sync(
         insync.remove(folder)  # a record is lines
         return
     freeze = "".join(line + "\n" for dist in env.frozen for line in dist.lines)
-    insync.write(folder, insync.record_text(str(config), snapshot, files, site, freeze))
+    try:  # an optimisation only: a record that cannot be written is no record
+        insync.write(folder, insync.record_text(str(config), snapshot, files, site, freeze))
+    except OSError:
+        insync.remove(folder)
 
 
 def _plain(env: EnvSide) -> bool:

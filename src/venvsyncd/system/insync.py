@@ -120,7 +120,8 @@ def write(folder: str, text: str) -> None:
     """Replace the record in `folder` (0600, atomically)."""
     path = os.path.join(folder, RECORD)
     temp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)  # not on Windows
+    fd = os.open(temp, flags, 0o600)
     try:
         os.write(fd, text.encode("utf-8", "surrogateescape"))
     finally:
@@ -131,7 +132,7 @@ def write(folder: str, text: str) -> None:
 def remove(folder: str) -> None:
     try:  # noqa: SIM105 (contextlib costs `sync --check` 2.7 ms to import)
         os.unlink(os.path.join(folder, RECORD))
-    except FileNotFoundError:
+    except OSError:  # none there (or the folder is not ours to write: nothing was written)
         pass
 
 
