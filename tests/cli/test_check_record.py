@@ -81,3 +81,10 @@ def test_freeze_prints_the_kept_freeze_while_site_packages_stands(app: Path) -> 
     assert freeze() == (pip_freeze(venv), False) == ("alpha==1.0\n", False)
     pip(venv, "install", "beta")  # site-packages changes: the freeze is read again
     assert freeze() == (pip_freeze(venv), True)
+
+
+def test_a_record_others_could_write_is_no_record(app: Path) -> None:
+    (record,) = (locations().state_dir / "projects").glob("app-*/insync.txt")
+    record.chmod(0o622)
+    assert check(app)[2] is True  # the full way, which leaves a record of its own again
+    assert check(app) == (0, "in sync\n", False)

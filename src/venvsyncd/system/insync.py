@@ -137,8 +137,22 @@ def remove(folder: str) -> None:
 
 
 def read(folder: str) -> str | None:
+    """The record in `folder`, when it and its folder are this user's alone (a record someone
+    else could write is no record: the state dir's rule, `system/private.py`)."""
     try:
-        with open(os.path.join(folder, RECORD), encoding="utf-8", errors="surrogateescape") as f:
-            return f.read(1 << 20)
+        fd = os.open(os.path.join(folder, RECORD), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
+    try:
+        if not (_mine(os.fstat(fd)) and _mine(os.stat(folder))):
+            return None
+        return os.read(fd, 1 << 20).decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _mine(info: os.stat_result) -> bool:
+    owner = getattr(os, "geteuid", lambda: info.st_uid)()
+    return info.st_uid == owner and not info.st_mode & 0o022
