@@ -12,7 +12,7 @@ ours, no venv), returns None and takes the full path, which says what went wrong
 """
 
 # str paths and os calls on purpose: importing pathlib would cost this path a third of its time.
-# ruff: noqa: PTH109, PTH111, PTH113, PTH116, PTH117, PTH118, PTH119, PTH120
+# ruff: noqa: PTH109, PTH111, PTH113, PTH116, PTH117, PTH118, PTH120
 
 from __future__ import annotations
 
@@ -61,11 +61,9 @@ def _record(path: str) -> str | None:
     under platformdirs' Linux `user_state_dir`), if there is one."""
     from venvsyncd.system import insync
 
-    folder = os.path.abspath(os.path.expanduser(path))
-    key = insync.sha256_hex(folder.encode("utf-8", "surrogateescape"))[:16]
+    name = insync.state_folder_name(os.path.abspath(os.path.expanduser(path)))
     state = os.environ.get("XDG_STATE_HOME", "")
     state = state if state.strip() else os.path.expanduser("~/.local/state")
-    name = f"{os.path.basename(folder) or 'root'}-{key}"
     return insync.read(os.path.join(state, APP_NAME, "projects", name))
 
 

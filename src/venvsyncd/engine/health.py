@@ -12,11 +12,10 @@ unasked-for when venvsyncd first looked is listed, never removed on its own.
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
 from venvsyncd.engine.observe import EnvSide, FileSide
-from venvsyncd.engine.outcome import SyncRequest
+from venvsyncd.engine.outcome import SyncRequest, digests
 from venvsyncd.engine.plan import Plan
 from venvsyncd.engine.snapshot import SNAPSHOT
 from venvsyncd.engine.store import ProjectStore
@@ -87,7 +86,7 @@ def record_in_sync(
     if file is None or config is None or not _plain(env):
         insync.remove(folder)
         return
-    files = {path: hashlib.sha256(data).hexdigest() for path, data in file.raw.items()}
+    files = dict(digests(file))  # the sha256 of each file the round read, as Outcome has them
     files.update({str(p): "-" for p in project.dev_files if str(p) not in files})
     snapshot, site = str(store.folder / SNAPSHOT), str(env.venv.site_packages)
     if any("\n" in path for path in (*files, snapshot, site, str(config))):

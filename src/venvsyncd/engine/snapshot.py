@@ -13,7 +13,6 @@ what it expected, the write happened and that snapshot is the one (`settle_pendi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
 from venvsyncd.requirements.wanted import Wanted
+from venvsyncd.system import insync
 from venvsyncd.system.files import atomic_write
 from venvsyncd.system.private import PRIVATE_FILE, NotPrivate, private_dir, private_dir_exists
 
@@ -33,8 +33,7 @@ PENDING = "snapshot.next.json"
 
 
 def project_state_dir(state_dir: Path, project: Path) -> Path:
-    digest = hashlib.sha256(str(project).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return state_dir / "projects" / f"{project.name or 'root'}-{digest}"
+    return state_dir / "projects" / insync.state_folder_name(str(project))
 
 
 def private_folder(folder: Path, root: Path | None = None, *, create: bool = True) -> bool:

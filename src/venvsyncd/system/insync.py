@@ -50,6 +50,12 @@ def sha256_hex(data: bytes) -> str:
     return str(_sha256(data).hexdigest())
 
 
+def state_folder_name(project: str) -> str:
+    """The project's folder name in the state dir's `projects/` (`<name>-<hash of path>`)."""
+    key = sha256_hex(project.encode("utf-8", "surrogateescape"))[:16]
+    return f"{os.path.basename(project) or 'root'}-{key}"  # noqa: PTH119
+
+
 def digest_of(path: str) -> str:
     """sha256 of a file's bytes, or "-" when it cannot be read (missing counts as a state)."""
     try:
