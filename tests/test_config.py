@@ -180,7 +180,7 @@ BAD_CONFIGS = [
     (
         "[defaults]\nmdoe = 'both'",
         "defaults.mdoe: unknown key, did you mean 'mode'?",
-        ["mode, style, initial, create_venv, python, trust, autoremove, dev"],
+        ["mode, style, initial, create_venv, python, trust, autoremove, dev, pin"],
     ),
     (
         "[defaults]\npath = 'x'",
@@ -414,6 +414,17 @@ BAD_CONFIGS = [
         "project[2]: path '/home/u/.config/venvsyncd/app' is already configured by project[1]",
         ["project[1] or project[2]"],
     ),
+    (
+        "[defaults]\npin = '~='",
+        "defaults.pin: '~=' is not one of '>=', '=='",
+        [">=", "=="],
+    ),
+    (
+        "[[project]]\npath = '/a'\nrequirements = ['pyproject.toml', 'requirements-dev.txt']",
+        "project[1].requirements: names files after pyproject.toml, whose dev tools are its "
+        "[dependency-groups]",
+        ['requirements = "pyproject.toml"'],
+    ),
 ]
 
 
@@ -433,7 +444,7 @@ def test_unknown_key_in_a_project_lists_every_project_key() -> None:
     assert error.hint == (
         "the keys of [[project]] are: "
         "path, venv, requirements, mode, style, initial, create_venv, python, trust, "
-        "autoremove, dev"
+        "autoremove, dev, pin"
     )
 
 
@@ -552,7 +563,7 @@ def test_check_project_value_accepts_what_the_config_accepts(key: str, value: ob
          'set --venv to a non-empty string, such as ".venv", or leave it out for the default'),
         ("colour", "red", "--colour: unknown project key 'colour'",
          "the keys are: path, venv, requirements, mode, style, initial, create_venv, python, "
-         "trust, autoremove, dev"),
+         "trust, autoremove, dev, pin"),
     ],
 )  # fmt: skip
 def test_check_project_value_rejects_with_the_loader_wording(
@@ -620,3 +631,14 @@ def test_any_toml_document_is_a_config_or_a_config_error(document: dict[str, obj
         assert error.hint
     else:
         assert len(config.projects) == len(cleaned.get("project", []))
+
+
+def test_a_pyproject_project_follows_the_top_rule_whatever_the_style(tmp_path: Path) -> None:
+    from venvsyncd.project import resolve
+
+    text = f"[defaults]\nstyle = 'pip'\npin = '=='\n[[project]]\npath = '{tmp_path}'\n"
+    text += "requirements = 'pyproject.toml'\n"
+    (entry,) = parse_config(text, CONFIG).projects
+    project = resolve(entry)
+    assert (project.settings.style, project.settings.pin) == ("top", "==")
+    assert project.requirements == tmp_path / "pyproject.toml"

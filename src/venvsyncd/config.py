@@ -32,6 +32,7 @@ MODES = ("both", "freeze", "install")
 STYLES = ("preserve", "top", "pip")
 INITIALS = ("ask", "env", "file")
 TRUSTS = ("pins", "all", "none")
+PINS = (">=", "==")
 INSTALLERS = ("pip", "uv", "auto")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 # The test, lint, type-check, docs and release tools a project's dev file holds (`dev`)
@@ -59,6 +60,7 @@ class ProjectSettings:
     trust: str = "pins"  # which file changes apply without `allow` (engine/trust.py)
     autoremove: bool = False  # uninstall the new orphans (engine/health.py)
     dev: tuple[str, ...] = DEV_TOOLS  # globs: a new package matching one goes to the dev file
+    pin: str = ">="  # how a new pyproject.toml dependency is pinned (as `uv add` does)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ _SETTINGS_CHECKS: dict[str, Check] = {
     "trust": choice(TRUSTS),
     "autoremove": boolean,
     "dev": strings("pytest*"),
+    "pin": choice(PINS),
 }
 _ENTRY_CHECKS: dict[str, Check] = {
     "path": string("~/code/app", optional=False),
@@ -244,6 +247,11 @@ def _project(table: _Table, base: Path, defaults: ProjectSettings) -> ProjectEnt
     for key, tail in (("path", None), ("venv", venv), *(("requirements", f) for f in files)):
         _fits(folder / tail if tail else folder, table.loc.child(key))
     settings = dataclasses.replace(defaults, **values)
+    if requirements is not None and Path(requirements).name == "pyproject.toml" and files[1:]:
+        raise table.loc.child("requirements").error(
+            "names files after pyproject.toml, whose dev tools are its [dependency-groups]",
+            'write requirements = "pyproject.toml"; put the dev tools in a group',
+        )
     return ProjectEntry(folder, venv, requirements, settings, files[1:])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +95,15 @@ def _candidates(project: Project) -> list[str]:
 
 def resolve(entry: ProjectEntry, configured: bool = True) -> Project:
     venv = find_venv(entry.path, entry.venv)
+    requirements = entry.path / Path(entry.requirements or DEFAULT_REQUIREMENTS).expanduser()
+    settings = entry.settings
+    if requirements.name == "pyproject.toml":  # it lists the top level only, whatever `style`
+        settings = replace(settings, style="top")
     return Project(
         path=entry.path,
         venv_root=venv if venv is not None else entry.path / suggested_venv(entry.path),
-        requirements=entry.path / Path(entry.requirements or DEFAULT_REQUIREMENTS).expanduser(),
-        settings=entry.settings,
+        requirements=requirements,
+        settings=settings,
         configured=configured,
         dev_files=tuple(entry.path / Path(f).expanduser() for f in entry.dev_files),
     )

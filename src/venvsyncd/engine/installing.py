@@ -73,9 +73,16 @@ def missing_venv(
         return plan, summary, None
     venv = create_venv(project.venv_root, settings.python)
     installer = choose_installer(request.installer)
+    cwd = project.requirements.parent
+    if file.pyproject is not None:  # its arrays' entries, as any plan's installs are handed
+        handed = installer_args(file.wanted, installer.kind)
+        with _handed_file(handed.file_lines) as extra:
+            if file.wanted:
+                install(installer, venv, [*handed.argv, *extra], cwd, wheels_only)
+        return plan, summary, read_env(venv)
     args = ["-r", str(project.requirements)]
     args += ["--require-hashes"] if hash_mode(file) else []
-    install(installer, venv, args, project.requirements.parent, wheels_only)
+    install(installer, venv, args, cwd, wheels_only)
     return plan, summary, read_env(venv)
 
 

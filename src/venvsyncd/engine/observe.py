@@ -12,6 +12,12 @@ from venvsyncd.env.venvs import Venv, marker_environment
 from venvsyncd.errors import ProjectError
 from venvsyncd.requirements.encoding import UTF8, encode_kept
 from venvsyncd.requirements.file import RequirementsFile, load_requirements, parse_requirements
+from venvsyncd.requirements.pyproject import (
+    Pyproject,
+    is_pyproject,
+    parse_pyproject,
+    read_pyproject,
+)
 from venvsyncd.requirements.wanted import Wanted, wanted_from
 
 
@@ -31,6 +37,9 @@ class FileSide:
     texts: dict[str, str]  # path -> decoded text (a BOM as U+FEFF), the top file and includes
     wanted: tuple[Wanted, ...]
     raw: dict[str, bytes] = field(default_factory=dict)  # path -> the bytes read, likewise
+    # A pyproject.toml project's file (then `top` is its main array, `includes` its groups,
+    # each modelled as a requirements file: `requirements/pyproject.py`)
+    pyproject: Pyproject | None = None
 
     def install_options(self) -> list[str]:
         """The files' own pip options, and their constraint files as `-c PATH`."""
@@ -71,6 +80,10 @@ def with_files(
     """The same files, with those venvsyncd just wrote holding the bytes it wrote; `made`:
     files it created (a new dev file), read from then on like the others."""
 
+    if file.pyproject is not None:
+        data = written.get(file.pyproject.source)
+        return file if data is None else _pyproject_side(parse_pyproject(data, file.top.source))
+
     def now(req: RequirementsFile) -> RequirementsFile:
         data = written.get(req.source)
         if data is None:
@@ -95,6 +108,8 @@ def read_file(path: Path, dev_files: Sequence[Path] = ()) -> FileSide | None:
     errors."""
     if not path.exists():
         return None
+    if is_pyproject(path):
+        return _pyproject_side(read_pyproject(path))
     top, includes = _load(path)
     seen = {(_real(r.source), r.constraint) for r in (top, *includes)}
     for dev in dev_files:
@@ -108,6 +123,15 @@ def read_file(path: Path, dev_files: Sequence[Path] = ()) -> FileSide | None:
     for req in (top, *includes):
         _refuse(req, req.problems(), "", "fix that line; venvsyncd acts only on files pip can read")
     return _file_side(top, tuple(includes))
+
+
+def _pyproject_side(pyproject: Pyproject) -> FileSide:
+    """A pyproject.toml: its arrays as the planner reads files, its bytes as a write sees."""
+    top, groups = pyproject.as_files()
+    wanted = [w for req in (top, *groups) for w in wanted_from(req)]
+    key = str(pyproject.source)
+    texts, raw = {key: pyproject.text}, {key: pyproject.data}
+    return FileSide(top, groups, pyproject.data, texts, tuple(wanted), raw, pyproject)
 
 
 def _load(path: Path) -> tuple[RequirementsFile, list[RequirementsFile]]:

@@ -15,10 +15,8 @@ installed packages require); everything else here is pure.
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -27,11 +25,14 @@ from typing import NamedTuple
 from venvsyncd.engine.hashing import Hashes
 from venvsyncd.engine.observe import EnvSide, FileSide, requires_map
 from venvsyncd.engine.plan import Plan
+from venvsyncd.engine.pyproject_writes import NO_PYPROJECT, pyproject_writes
+from venvsyncd.engine.routing import home_of, inside, share
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.project import Project
 from venvsyncd.requirements.compiled import compiled_from
 from venvsyncd.requirements.edit import EnvDelta, apply_pip_style, apply_preserve, render_change
 from venvsyncd.requirements.file import MAX_FILE_BYTES, RequirementsFile, parse_requirements
+from venvsyncd.requirements.pyproject import is_pyproject
 
 _NOTHING_READ: Mapping[Path, bytes | None] = MappingProxyType({})
 
@@ -79,6 +80,11 @@ def planned_writes(
     `looked.compiled` (`read_compiled_from`), of the `.in` file too."""
     if project.settings.mode == "install" or not plan.touches_file:
         return NO_WRITES
+    if file is not None and file.pyproject is not None:
+        files, summary, why = pyproject_writes(project, env, file, file.pyproject, plan.edit)
+        return Writes(files, summary, why, {p: file.data for p in files})
+    if file is None and is_pyproject(project.requirements):
+        return Writes({}, "", f"{project.requirements} does not exist: {NO_PYPROJECT}")
     if file is None or project.settings.style == "pip":
         frozen = env.frozen
         if looked.required is not None:  # style "top": a new file lists the top level only
@@ -123,7 +129,7 @@ def read_compiled_from(
     if not _top_share(project, plan.edit, file).added:
         return None
     path = compiled_from(file.top)
-    if path is None or not _inside(project.path, path) or file.bytes_of(path) is not None:
+    if path is None or not inside(project.path, path) or file.bytes_of(path) is not None:
         return None
     try:
         with open(path, "rb") as stream:
@@ -137,26 +143,13 @@ def read_compiled_from(
 
 
 def _top_share(project: Project, delta: EnvDelta, file: FileSide) -> EnvDelta:
-    return _share(delta, file.top, _owners(file), _home(project))
+    return share(delta, file.top.source, _owners(file), _home(project))
 
 
 def _home(project: Project) -> Callable[[str], Path]:
-    """Where a new package goes: the first dev file when one of the `dev` globs matches its
-    name (`pytest`, `types-*`), else the main file."""
-    if not project.dev_files:
-        return lambda name: project.requirements
-    dev = project.dev_files[0]
-
-    def home(name: str) -> Path:
-        matches = any(fnmatch.fnmatchcase(name, _pattern(g)) for g in project.settings.dev)
-        return dev if matches else project.requirements
-
-    return home
-
-
-def _pattern(glob: str) -> str:
-    """A `dev` glob as canonical names are written (`Flake8_*` -> `flake8-*`)."""
-    return re.sub(r"[-_.]+", "-", glob).lower()
+    """Where a new package goes: the first dev file for a dev tool, else the main file."""
+    dev = project.dev_files[0] if project.dev_files else None
+    return home_of(project.requirements, dev, project.settings.dev)
 
 
 def _with_source(
@@ -168,7 +161,7 @@ def _with_source(
     required = {dep for name, deps in compiled.requires.items() for dep in deps if dep != name}
     required |= {line.name for line in source.requirements() if line.name is not None}
     fresh = tuple(_as_source_line(d) for d in top.added if d.name not in required)
-    if not fresh or not _inside(project.path, source.source):
+    if not fresh or not inside(project.path, source.source):
         return writes
     data = apply_preserve(source, EnvDelta(added=fresh), env.marker_env).to_bytes()
     if data == source.to_bytes():
@@ -203,18 +196,18 @@ def _preserve_writes(
     parts: list[str] = []
     outside: list[str] = []
     for req in (file.top, *file.includes, *_new_dev_files(project, file)):
-        share = _share(delta, req, owners, home)
-        if share.empty:
+        part = share(delta, req.source, owners, home)
+        if part.empty:
             continue
         name = _shown(project, req.source)
-        if not _inside(project.path, req.source):  # an include, or a file linked, outside
-            outside.append(f"{render_change(share)} belongs in {_described(req.source)}")
+        if not inside(project.path, req.source):  # an include, or a file linked, outside
+            outside.append(f"{render_change(part)} belongs in {_described(req.source)}")
             continue
-        data = apply_preserve(req, share, env.marker_env, hashes).to_bytes()
+        data = apply_preserve(req, part, env.marker_env, hashes).to_bytes()
         if data != req.to_bytes() or file.bytes_of(req.source) is None:
             files[req.source] = data
             expected[req.source] = file.bytes_of(req.source)  # None: a new dev file
-            parts.append(f"{render_change(share)} -> {name}")
+            parts.append(f"{render_change(part)} -> {name}")
     if outside:
         why = "; ".join(outside)
         return Writes(
@@ -244,37 +237,6 @@ def _new_dev_files(project: Project, file: FileSide) -> tuple[RequirementsFile, 
     if not project.dev_files or project.dev_files[0].exists():
         return ()
     return (parse_requirements(b"", project.dev_files[0]),)
-
-
-def _share(
-    delta: EnvDelta, req: RequirementsFile, owners: dict[str, Path], home: Callable[[str], Path]
-) -> EnvDelta:
-    """The part of `delta` that is this file's to write: what it names, and the new
-    packages whose `home` it is."""
-
-    def mine(name: str) -> bool:
-        owner = owners.get(name)
-        return owner == req.source or (owner is None and home(name) == req.source)
-
-    changed = tuple(d for d in delta.changed if owners.get(d.name) == req.source)
-    return replace(
-        delta,
-        added=tuple(d for d in delta.added if mine(d.name)),
-        removed=tuple(n for n in delta.removed if owners.get(n) == req.source),
-        changed=changed,
-        previous=_previous(delta.previous, changed),
-    )
-
-
-def _previous(
-    previous: Iterable[FrozenDist], changed: tuple[FrozenDist, ...]
-) -> tuple[FrozenDist, ...]:
-    names = {d.name for d in changed}
-    return tuple(d for d in previous if d.name in names)
-
-
-def _inside(folder: Path, path: Path) -> bool:
-    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
 def _shown(project: Project, path: Path) -> str:

@@ -1,0 +1,142 @@
+"""pyproject.toml as the file: `requirements = "pyproject.toml"` keeps `[project.dependencies]`
+and the `[dependency-groups]` (the dev files) in step with the venv, by the top rule, every
+other byte kept. Real venvs, real pip and uv."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from testing.venvs import UV, make_venv, pip, pip_freeze, run
+from testing.wheelhouse import build_wheel
+from venvsyncd.cli import main
+from venvsyncd.env.venvs import Venv, load_venv
+
+PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]  # kept
+
+[project]
+name = "app"
+version = "0.1.0"
+# what the app needs
+dependencies = [
+    'delta>=1.0',  # in single quotes, with a comment
+]
+
+[dependency-groups]
+# the test tools
+dev = [
+    "pluggy",
+]
+
+[tool.ruff]
+line-length = 100
+"""
+
+
+@pytest.fixture
+def tools(tmp_path: Path) -> Path:
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    build_wheel(folder, "pytest", "99.0", requires=["pluggy"])
+    build_wheel(folder, "pluggy", "9.0")
+    return folder
+
+
+def configure(project: Path, installer: str, extra: str = "") -> Path:
+    config = Path(os.environ["VENVSYNCD_CONFIG"])
+    config.write_text(
+        f'[daemon]\ninstaller = "{installer}"\n'
+        f'[[project]]\npath = "{project}"\nrequirements = "pyproject.toml"\n{extra}'
+    )
+    return project / "pyproject.toml"
+
+
+def user_install(venv: Venv, installer: str, tools: Path, *args: str) -> None:
+    links = ["--find-links", str(tools)]
+    if installer == "uv":  # its --find-links replaces the session's UV_FIND_LINKS
+        links += ["--find-links", os.environ["UV_FIND_LINKS"]]
+        run([UV, "pip", "install", "--python", venv.python, *links, *args])
+    else:
+        pip(venv, "install", *links, *args)
+
+
+def test_an_install_adds_one_entry_and_nothing_else_changes(
+    project: Path, installer: str, tools: Path
+) -> None:
+    """The issue's acceptance: `pip install beta` (which brings alpha) adds `beta>=1.0` to
+    [project.dependencies]; `pytest` (which brings pluggy, already in the group) goes to the
+    dev group; every other byte stays. Then an uninstall takes the entry away again."""
+    pyproject = configure(project, installer)
+    pyproject.write_text(PYPROJECT)
+    venv = make_venv(project / ".venv", "delta==1.0", "--find-links", str(tools), "pluggy")
+    assert main(["sync", str(project)]) == 0
+    user_install(venv, installer, tools, "beta", "pytest")
+    assert main(["sync", str(project)]) == 0
+    added = PYPROJECT.replace(
+        "    'delta>=1.0',  # in single quotes, with a comment\n",
+        "    'beta>=1.0',\n    'delta>=1.0',  # in single quotes, with a comment\n",
+    ).replace('    "pluggy",\n', '    "pluggy",\n    "pytest>=99.0",\n')
+    assert pyproject.read_text() == added
+    pip(venv, "uninstall", "--yes", "beta")
+    assert main(["sync", str(project)]) == 0
+    assert pyproject.read_text() == added.replace("    'beta>=1.0',\n", "")
+
+
+def test_pin_equals_and_a_file_edit_installs_and_uninstalls(project: Path, installer: str) -> None:
+    pyproject = configure(project, installer, 'pin = "=="\n')
+    pyproject.write_text('[project]\nname = "app"\nversion = "1"\ndependencies = ["delta"]\n')
+    venv = make_venv(project / ".venv", "delta==1.0")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "epsilon")  # brings eta, which stays out
+    assert main(["sync", str(project)]) == 0
+    text = '[project]\nname = "app"\nversion = "1"\ndependencies = ["delta", "epsilon==1.0"]\n'
+    assert pyproject.read_text() == text
+    pyproject.write_text(text.replace('"delta", ', '"alpha>=2", '))  # an edit, or a git pull
+    assert main(["sync", str(project)]) == 0
+    frozen = pip_freeze(venv)
+    assert "alpha==2.0" in frozen
+    assert "delta==" not in frozen
+    assert "epsilon==1.0" in frozen
+
+
+def test_a_new_venv_is_filled_from_the_pyproject(project: Path, installer: str) -> None:
+    pyproject = configure(project, installer)
+    pyproject.write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["beta"]\n'
+        '[dependency-groups]\ndev = ["delta"]\n'
+    )
+    assert main(["sync", str(project)]) == 0
+    frozen = pip_freeze(load_venv(project / ".venv"))
+    assert {"alpha==2.0", "beta==1.0", "delta==1.0"} <= set(frozen.split())
+
+
+def test_no_project_table_writes_nothing_and_says_why(
+    project: Path, installer: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = configure(project, installer)
+    text = "[tool.ruff]\nline-length = 100\n"
+    pyproject.write_text(text)
+    venv = make_venv(project / ".venv")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "delta")
+    assert main(["sync", str(project)]) != 0
+    assert pyproject.read_text() == text
+    assert "[project] table" in capsys.readouterr().err
+
+
+def test_the_readme_s_row(project: Path) -> None:
+    """README, "How a sync decides": the pyproject row of the styles table."""
+    pyproject = configure(project, "pip")
+    before = (
+        '[project]\nname = "app"\nversion = "1"\ndependencies = [\n    "delta>=1.0",  # db\n]\n'
+    )
+    pyproject.write_text(before)
+    venv = make_venv(project / ".venv", "delta==1.0")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "beta")
+    assert main(["sync", str(project)]) == 0
+    assert pyproject.read_text() == before.replace("[\n", '[\n    "beta>=1.0",\n')
