@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from venvsyncd.cli.parser import Context, add_path
 from venvsyncd.errors import Exit, ProjectError, UsageError
 
 if TYPE_CHECKING:
-    from venvsyncd.engine.outcome import Outcome
+    from venvsyncd.engine.outcome import Outcome, SyncRequest
     from venvsyncd.engine.store import ProjectStore
     from venvsyncd.project import Project
 
@@ -31,6 +32,12 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="source",
         choices=("env", "file"),
         help="which side wins: settles a conflict or a first sync",
+    )
+    sync.add_argument(
+        "--style",
+        choices=("preserve", "top", "pip"),
+        help="the style for this sync; `--from env --style top` also converts a freeze-style "
+        "file: the lines of what other packages require go (printed first, then done)",
     )
     sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     sync.add_argument(
@@ -96,6 +103,8 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
     if args.check and args.dry_run:
         raise UsageError("--check and --dry-run do not go together", hint="use one of them")
     project = _project(ctx, args.path)
+    if args.style is not None and project.settings.style != args.style:
+        project = replace(project, settings=replace(project.settings, style=args.style))
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
         args.source,
@@ -111,11 +120,32 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
         raise ProjectError(outcome.message or "sync failed")
     if args.check:
         return _report_check(outcome.state, outcome.message, ctx)
+    if args.style == "top" and args.source == "env" and outcome.state in ("in-sync", "act"):
+        _convert(project, request, ctx)
+        if not args.dry_run:
+            outcome = sync_project(project, _state_dir(ctx), replace(request, force=None))
     if args.dry_run:
         for line in plan_lines(outcome.plan, project.requirements.name):
             print(line)
         return Exit.OK if outcome.state in ("in-sync", "act") else Exit.FAILED
     return _report_sync(outcome, ctx)
+
+
+def _convert(project: Project, request: SyncRequest, ctx: Context) -> None:
+    """`--from env --style top`: print the lines that go and those kept, then remove them."""
+    from venvsyncd.engine.convert import convert_to_top
+
+    done = convert_to_top(project, _state_dir(ctx), request)
+    if ctx.verbosity < 0 or not (done.going or done.kept):
+        return
+    verb = "would go" if request.dry_run else "went"
+    print(f"style top: these lines {verb} (other installed packages require them):")
+    print("".join(f"  {line}\n" for line in done.going) or "  (none)", end="")
+    if done.kept:
+        print("these stay, as you wrote them:")
+        print("".join(f"  {line}\n" for line in done.kept), end="")
+    if done.files and not request.dry_run:
+        print("the version before is in `venvsyncd history`; `venvsyncd undo` brings it back")
 
 
 def _report_check(state: str, message: str | None, ctx: Context) -> int:
@@ -226,6 +256,8 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.engine.sync import SyncRequest, sync_project
 
     project = _project(ctx, args.path)
+    if args.style is not None and project.settings.style != args.style:
+        project = replace(project, settings=replace(project.settings, style=args.style))
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
         dry_run=args.show,
