@@ -48,6 +48,7 @@ def tools(tmp_path: Path) -> Path:
 
 def configure(project: Path, installer: str, extra: str = "") -> Path:
     config = Path(os.environ["VENVSYNCD_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         f'[daemon]\ninstaller = "{installer}"\n'
         f'[[project]]\npath = "{project}"\nrequirements = "pyproject.toml"\n{extra}'
@@ -140,3 +141,26 @@ def test_the_readme_s_row(project: Path) -> None:
     pip(venv, "install", "beta")
     assert main(["sync", str(project)]) == 0
     assert pyproject.read_text() == before.replace("[\n", '[\n    "beta>=1.0",\n')
+
+
+def test_an_emptied_or_half_written_pyproject_uninstalls_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An emptied file waits for `allow`, as an emptied requirements file does; a file cut
+    off mid-save is an error naming it, and the sync after the save completes is clean."""
+    pyproject = configure(project, "pip")
+    text = '[project]\nname = "app"\nversion = "1"\ndependencies = ["beta", "delta"]\n'
+    pyproject.write_text(text)
+    venv = make_venv(project / ".venv", "beta==1.0", "delta==1.0")
+    assert main(["sync", str(project)]) == 0
+    before = pip_freeze(venv)
+    pyproject.write_text("")
+    assert main(["sync", str(project)]) != 0
+    assert "held" in capsys.readouterr().err
+    pyproject.write_text(text[: text.index('"delta"')])
+    assert main(["sync", str(project)]) != 0
+    assert "pyproject.toml is not valid TOML" in capsys.readouterr().err
+    assert pip_freeze(venv) == before
+    pyproject.write_text(text)
+    assert main(["sync", str(project)]) == 0
+    assert pip_freeze(venv) == before
