@@ -4,8 +4,10 @@ path, which decides as before. Real venvs, real pip, real processes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,8 @@ from venvsyncd.paths import locations
 def app(tmp_path: Path, config: Path) -> Path:
     folder = tmp_path / "app"
     folder.mkdir()
-    make_venv(folder / ".venv", "alpha==1.0")
+    venv = make_venv(folder / ".venv", "alpha==1.0")
+    os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))  # installed a while ago
     (folder / "requirements.txt").write_text("alpha==1.0\n")
     assert main(["sync", str(folder)]) == 0
     return folder
@@ -88,3 +91,44 @@ def test_a_record_others_could_write_is_no_record(app: Path) -> None:
     record.chmod(0o622)
     assert check(app)[2] is True  # the full way, which leaves a record of its own again
     assert check(app) == (0, "in sync\n", False)
+
+
+def test_an_install_that_lands_while_the_record_is_written_is_not_hidden(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record's site-packages mark is the one taken before the venv was read: a `pip
+    install` that lands after the read, while the sync ends, leaves a record that no longer
+    holds, so `sync --check` and `freeze` look again instead of answering from it."""
+    from venvsyncd.engine import health, rounds
+
+    folder = tmp_path / "app"
+    folder.mkdir()
+    venv = make_venv(folder / ".venv", "alpha==1.0")
+    (folder / "requirements.txt").write_text("alpha==1.0\n")
+    real = health.record_in_sync
+
+    def late_install(*args: object, **kwargs: object) -> None:
+        pip(venv, "install", "delta")  # lands after the round read the venv
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rounds, "record_in_sync", late_install)
+        assert main(["sync", str(folder)]) == 0
+    code, out, engine = check(folder)
+    assert (code, engine) == (1, True), out  # delta is in the venv, not in the file
+    argv = [sys.executable, "-m", "venvsyncd", "freeze", str(folder)]
+    assert "delta==1.0" in subprocess.run(argv, capture_output=True, text=True).stdout
+
+
+def test_no_record_while_site_packages_has_just_changed(app: Path) -> None:
+    """A change in the same clock tick as the last one would leave site-packages' mtime as it
+    is: a freeze read right after a change is not recorded."""
+    venv = load_venv(app / ".venv")
+    (record,) = (locations().state_dir / "projects").glob("app-*/insync.txt")
+    record.unlink()
+    os.utime(venv.site_packages, ns=(0, time.time_ns() + 60 * 10**9))  # "just now", for a minute
+    assert main(["sync", str(app)]) == 0
+    assert not record.exists()
+    os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))
+    assert main(["sync", str(app)]) == 0
+    assert record.exists()

@@ -83,7 +83,7 @@ def record_in_sync(
     (system/insync.py), for a venv whose freeze only site-packages' entries decide; a venv
     with editables, the system's site-packages or `.pth`-added folders gets none."""
     folder, config = str(store.folder), request.config_file
-    if file is None or config is None or not _plain(env):
+    if file is None or config is None or env.site_mark is None or not _plain(env):
         insync.remove(folder)
         return
     files = dict(digests(file))  # the sha256 of each file the round read, as Outcome has them
@@ -94,7 +94,8 @@ def record_in_sync(
         return
     freeze = "".join(line + "\n" for dist in env.frozen for line in dist.lines)
     try:  # an optimisation only: a record that cannot be written is no record
-        insync.write(folder, insync.record_text(str(config), snapshot, files, site, freeze))
+        text = insync.record_text(str(config), snapshot, files, site, env.site_mark, freeze)
+        insync.write(folder, text)
     except OSError:
         insync.remove(folder)
 

@@ -27,6 +27,9 @@ class EnvSide:
     frozen: tuple[FrozenDist, ...]
     installed: dict[str, FrozenDist]
     marker_env: dict[str, str]
+    # site-packages' mtime taken before it was read (`insync.settled_mark`; None: it had
+    # just changed), for the in-sync record: a change landing after the read moves it
+    site_mark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,12 @@ def with_files(
 
 def read_env(venv: Venv) -> EnvSide:
     from venvsyncd.env.freeze import freeze, installed
+    from venvsyncd.system.insync import settled_mark
 
+    mark = settled_mark(str(venv.site_packages))
     every = installed(venv)
     frozen = freeze(venv, every)
-    return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv))
+    return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv), mark)
 
 
 def read_file(path: Path, dev_files: Sequence[Path] = ()) -> FileSide | None:

@@ -72,21 +72,39 @@ def site_mark(site_packages: str) -> str:
         return "-"
 
 
+QUIET_NS = 20_000_000  # coarser than the clock a folder's mtime is stamped with (1-10 ms)
+
+
+def settled_mark(site_packages: str) -> str | None:
+    """The site mark to record for a freeze read right after it: None when site-packages
+    changed within the last `QUIET_NS` (a change landing in the same clock tick would leave
+    the same mtime, and the freeze read might not hold it) or cannot be read."""
+    import time
+
+    try:
+        changed = os.stat(site_packages).st_mtime_ns
+    except OSError:
+        return None
+    return None if time.time_ns() - changed < QUIET_NS else str(changed)
+
+
 def record_text(
     config_file: str,
     snapshot: str,
     files: Mapping[str, str],
     site_packages: str,
+    mark: str,
     freeze: str,
 ) -> str:
     """The record: `files` maps each requirements file the sync read to its sha256; `freeze`
     is the venv's `pip freeze` output then (what `venvsyncd freeze` prints while the config
-    and site-packages stand)."""
+    and site-packages stand); `mark` is site-packages' `settled_mark` taken before that
+    freeze was read, so that a change landing after the read makes the record not hold."""
     lines = [
         _HEADER,
         f"config {digest_of(config_file)} {config_file}",
         f"snapshot {digest_of(snapshot)} {snapshot}",
-        f"site {site_mark(site_packages)} {site_packages}",
+        f"site {mark} {site_packages}",
         *(f"file {sha} {path}" for path, sha in sorted(files.items())),
         _FREEZE,
     ]
