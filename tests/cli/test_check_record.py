@@ -132,3 +132,43 @@ def test_no_record_while_site_packages_has_just_changed(app: Path) -> None:
     os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))
     assert main(["sync", str(app)]) == 0
     assert record.exists()
+
+
+def freeze_of(folder: Path) -> tuple[str, bool]:
+    """The output of a whole `venvsyncd freeze FOLDER`, and whether it read the venv."""
+    argv = [sys.executable, "-X", "importtime", "-m", "venvsyncd", "freeze", str(folder)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=True)
+    return proc.stdout, "venvsyncd.env.freeze" in proc.stderr
+
+
+def test_a_venv_in_no_project_gets_a_freeze_record(tmp_path: Path, config: Path) -> None:
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    venv = make_venv(folder / ".venv", "alpha==1.0")
+    os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))
+    assert freeze_of(folder) == ("alpha==1.0\n", True)
+    assert freeze_of(folder) == ("alpha==1.0\n", False)  # from the record
+    (record,) = (locations().state_dir / "freeze").glob("*.txt")
+    assert record.stat().st_mode & 0o777 == 0o600
+    pip(venv, "install", "beta")
+    assert freeze_of(folder) == (pip_freeze(venv), True)
+    record.chmod(0o666)  # others could write it: no record
+    assert freeze_of(folder)[1] is True
+
+
+def test_no_freeze_record_for_a_venv_with_an_editable(tmp_path: Path, config: Path) -> None:
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    venv = make_venv(folder / ".venv")
+    project = write_project(tmp_path / "local", "localpkg", "1.0")
+    pip(venv, "install", "--no-build-isolation", "-e", str(project))
+    os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))
+    assert freeze_of(folder) == (pip_freeze(venv), True)
+    assert freeze_of(folder)[1] is True
+
+
+def test_the_fast_path_knows_the_venv_names() -> None:
+    from venvsyncd.cli.fast_records import VENV_CANDIDATES
+    from venvsyncd.env.venvs import VENV_CANDIDATES as KNOWN
+
+    assert VENV_CANDIDATES == KNOWN

@@ -14,7 +14,8 @@ import pytest
 from testing.daemonproc import DaemonProcess, start
 from testing.venvs import make_venv, pip_freeze, run
 from venvsyncd.cli import _full_main, main
-from venvsyncd.cli.fast import known_socket, names_venv_key
+from venvsyncd.cli.fast import known_socket
+from venvsyncd.cli.fast_records import names_venv_key
 
 # What a plain `status` or `freeze` must not load: other commands' parsers, the config parser,
 # platformdirs, urllib.request (http, email, ssl), the engine and the requirements model.

@@ -12,19 +12,20 @@ ours, no venv), returns None and takes the full path, which says what went wrong
 """
 
 # str paths and os calls on purpose: importing pathlib would cost this path a third of its time.
-# ruff: noqa: PTH109, PTH111, PTH113, PTH116, PTH117, PTH118, PTH120
+# ruff: noqa: PTH109, PTH111, PTH116, PTH117, PTH118, PTH120
 
 from __future__ import annotations
 
 import os
 import sys
 
+from venvsyncd.cli.fast_records import APP_NAME, fast_check, fast_freeze
+
 TYPE_CHECKING = False  # not typing's: importing typing costs this path a third of its time
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-APP_NAME = "venvsyncd"  # paths.APP_NAME, without importing paths (pathlib, platformdirs)
 REPLY_LIMIT = 64 * 1024 * 1024  # client.MAX_REPLY
 TIMEOUT = 10.0  # control.STATUS_TIMEOUT
 
@@ -36,108 +37,12 @@ def fast_main(words: Sequence[str]) -> int | None:
     if words and words[0] == "freeze" and sys.platform == "linux":
         paths = list(words[1:])
         if len(paths) <= 1 and not any(w.startswith("-") or not w for w in paths):
-            return _freeze(paths[0] if paths else ".")
+            return fast_freeze(paths[0] if paths else ".")
     if words and words[0] == "sync" and "--check" in words and sys.platform == "linux":
         paths = [w for w in words[1:] if w != "--check"]
         if len(words) <= 3 and not any(w.startswith("-") or not w for w in paths):
-            return _check(paths[0] if paths else ".")
+            return fast_check(paths[0] if paths else ".")
     return None
-
-
-def _check(path: str) -> int | None:
-    """`sync --check [PATH]` when the record the last sync left (`system/insync.py`) still
-    holds: the same config, snapshot, requirements files and site-packages."""
-    from venvsyncd.system import insync
-
-    record = _record(path)
-    if record is None or not insync.holds(record, config_file()):
-        return None
-    print("in sync")
-    return 0
-
-
-def _record(path: str) -> str | None:
-    """The in-sync record in the project's state folder (`engine/snapshot.project_state_dir`
-    under platformdirs' Linux `user_state_dir`), if there is one."""
-    from venvsyncd.system import insync
-
-    name = insync.state_folder_name(os.path.abspath(os.path.expanduser(path)))
-    state = os.environ.get("XDG_STATE_HOME", "")
-    state = state if state.strip() else os.path.expanduser("~/.local/state")
-    return insync.read(os.path.join(state, APP_NAME, "projects", name))
-
-
-def _freeze(path: str) -> int | None:
-    """`freeze [PATH]`: the freeze the last in-sync record kept while the config and the
-    venv's site-packages stand, else the venv's (the first of `.venv`, `venv`, `env`)."""
-    from venvsyncd.system import insync
-
-    record = _record(path)
-    kept = None if record is None else insync.frozen(record, config_file())
-    if kept is not None:
-        sys.stdout.write(kept)
-        return 0
-    from venvsyncd.env.venvs import VENV_CANDIDATES
-
-    if _config_may_name_venvs():
-        return None
-    folder = os.path.abspath(os.path.expanduser(path))
-    for name in VENV_CANDIDATES:
-        if os.path.isfile(os.path.join(folder, name, "pyvenv.cfg")):
-            break
-    else:
-        return None
-    from pathlib import Path
-
-    from venvsyncd.env.freeze import freeze_text
-    from venvsyncd.env.venvs import load_venv
-    from venvsyncd.errors import VenvsyncdError
-
-    try:
-        text = freeze_text(load_venv(Path(folder, name)))
-    except VenvsyncdError:
-        return None
-    sys.stdout.write(text)
-    return 0
-
-
-def _config_may_name_venvs() -> bool:
-    """Does the config file (as `paths.default_config_file` finds it on Linux) exist and
-    may it set a project's `venv`? Unreadable counts as yes."""
-    try:
-        with open(config_file(), "rb") as file:
-            text = file.read()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-    return names_venv_key(text)
-
-
-def config_file() -> str:
-    """The config file as `paths.default_config_file` finds it on Linux."""
-    config = os.environ.get("VENVSYNCD_CONFIG")
-    if config:
-        return os.path.expanduser(config)
-    base = os.environ.get("XDG_CONFIG_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.expanduser("~/.config")
-    return os.path.join(base, APP_NAME, "config.toml")
-
-
-def names_venv_key(text: bytes) -> bool:
-    """Could TOML `text` have a key `venv` (bare, quoted or dotted)? An escape in a quoted
-    key could spell it too: any `\\u` counts as yes."""
-    if b"\\u" in text or b"\\U" in text:
-        return True
-    at = text.find(b"venv")
-    while at >= 0:
-        before = text[at - 1 : at] if at else b"\n"
-        after = text[at + 4 :].lstrip(b"\"'").lstrip(b" \t")
-        if before in b" \t\r\n{,.\"'" and after.startswith(b"="):
-            return True
-        at = text.find(b"venv", at + 4)
-    return False
 
 
 def _status(rest: Sequence[str]) -> int | None:

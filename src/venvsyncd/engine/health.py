@@ -19,6 +19,7 @@ from venvsyncd.engine.outcome import SyncRequest, digests
 from venvsyncd.engine.plan import Plan
 from venvsyncd.engine.snapshot import SNAPSHOT
 from venvsyncd.engine.store import ProjectStore
+from venvsyncd.env.plainvenv import site_decides_freeze
 from venvsyncd.project import Project
 from venvsyncd.requirements.wanted import PROTECTED
 from venvsyncd.system import insync
@@ -83,7 +84,13 @@ def record_in_sync(
     (system/insync.py), for a venv whose freeze only site-packages' entries decide; a venv
     with editables, the system's site-packages or `.pth`-added folders gets none."""
     folder, config = str(store.folder), request.config_file
-    if file is None or config is None or env.site_mark is None or not _plain(env):
+    mark = env.site_mark
+    if (
+        file is None
+        or config is None
+        or mark is None
+        or not site_decides_freeze(env.venv, env.frozen)
+    ):
         insync.remove(folder)
         return
     files = dict(digests(file))  # the sha256 of each file the round read, as Outcome has them
@@ -94,15 +101,7 @@ def record_in_sync(
         return
     freeze = "".join(line + "\n" for dist in env.frozen for line in dist.lines)
     try:  # an optimisation only: a record that cannot be written is no record
-        text = insync.record_text(str(config), snapshot, files, site, env.site_mark, freeze)
+        text = insync.record_text(str(config), snapshot, files, site, mark, freeze)
         insync.write(folder, text)
     except OSError:
         insync.remove(folder)
-
-
-def _plain(env: EnvSide) -> bool:
-    from venvsyncd.env.sitepath import venv_sys_path
-
-    if env.venv.include_system_site_packages or any(d.editable for d in env.frozen):
-        return False
-    return venv_sys_path(env.venv).entries[-1:] == (str(env.venv.site_packages),)

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 RECORD = "insync.txt"
+FREEZE_RECORDS = "freeze"  # the state dir's folder of `freeze` records of venvs in no project
 _HEADER = "venvsyncd in-sync record 2"
+_FREEZE_HEADER = "venvsyncd freeze record 1"
 _FREEZE = "freeze"  # the line after which the freeze follows
 _ALL = ("config", "snapshot", "site", "file")
 
@@ -140,9 +142,26 @@ def frozen(record: str, config_file: str) -> str | None:
     return text
 
 
-def write(folder: str, text: str) -> None:
-    """Replace the record in `folder` (0600, atomically)."""
-    path = os.path.join(folder, RECORD)
+def freeze_record_text(site_packages: str, mark: str, freeze: str) -> str:
+    """A venv's `freeze` record (a venv no project syncs): its site-packages' `settled_mark`,
+    taken before `freeze` was read, and that freeze."""
+    return f"{_FREEZE_HEADER}\nsite {mark} {site_packages}\n{_FREEZE}\n{freeze}"
+
+
+def kept_freeze(record: str) -> str | None:
+    """The freeze a `freeze_record_text` record keeps, while its site-packages stands."""
+    head, found, text = record.partition("\n" + _FREEZE + "\n")
+    lines = head.splitlines()
+    if not found or len(lines) != 2 or lines[0] != _FREEZE_HEADER:
+        return None
+    kind, _, rest = lines[1].partition(" ")
+    value, _, path = rest.partition(" ")
+    return text if kind == "site" and site_mark(path) == value else None
+
+
+def write(folder: str, text: str, name: str = RECORD) -> None:
+    """Replace the record `name` in `folder` (0600, atomically)."""
+    path = os.path.join(folder, name)
     temp = f"{path}.{os.getpid()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)  # not on Windows
     fd = os.open(temp, flags, 0o600)
@@ -160,11 +179,11 @@ def remove(folder: str) -> None:
         pass
 
 
-def read(folder: str) -> str | None:
-    """The record in `folder`, when it and its folder are this user's alone (a record someone
-    else could write is no record: the state dir's rule, `system/private.py`)."""
+def read(folder: str, name: str = RECORD) -> str | None:
+    """The record `name` in `folder`, when it and its folder are this user's alone (a record
+    someone else could write is no record: the state dir's rule, `system/private.py`)."""
     try:
-        fd = os.open(os.path.join(folder, RECORD), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(os.path.join(folder, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return None
     try:
