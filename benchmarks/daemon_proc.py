@@ -69,11 +69,14 @@ class Daemon:
         wait_until(answers, timeout, "the daemon to answer status", 0.002)
         return time.monotonic() - self.started
 
-    def idle(self, timeout: float = 120.0) -> list[dict[str, Any]]:
-        """Wait until no project is pending or syncing; the projects, all in sync."""
-        if not self.ask("wait", timeout + 5, timeout=timeout)["idle"]:
+    def idle(self, timeout: float = 120.0, path: Path | None = None) -> list[dict[str, Any]]:
+        """Wait until no project (or the project at `path`) is pending or syncing; the
+        projects (that one), all in sync. Without `path` the daemon first looks at every
+        project on disk (`status --wait`'s barrier): its CPU grows with the fleet."""
+        where = {} if path is None else {"path": str(path)}
+        if not self.ask("wait", timeout + 5, timeout=timeout, **where)["idle"]:
             raise BenchError(f"daemon not idle after {timeout} s:\n{self.output()[-3000:]}")
-        projects: list[dict[str, Any]] = self.ask("status")["projects"]
+        projects: list[dict[str, Any]] = self.ask("status", 30.0, **where)["projects"]
         wrong = [p for p in projects if p["state"] != "in-sync"]
         if wrong:
             raise BenchError(f"projects not in sync: {wrong[:3]}")
