@@ -256,8 +256,6 @@ def cmd_allow(args: argparse.Namespace, ctx: Context) -> int:
     from venvsyncd.engine.sync import SyncRequest, sync_project
 
     project = _project(ctx, args.path)
-    if args.style is not None and project.settings.style != args.style:
-        project = replace(project, settings=replace(project.settings, style=args.style))
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
         dry_run=args.show,
