@@ -22,6 +22,7 @@ from venvsyncd.config import DaemonSettings
 from venvsyncd.daemon.signatures import signature
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.engine.snapshot import utc_now
+from venvsyncd.env.scan import shared
 from venvsyncd.errors import VenvsyncdError
 from venvsyncd.wire.status import ERROR, IN_SYNC, PENDING
 
@@ -122,12 +123,13 @@ def run_job(job: Job) -> Finished:
     """On an action thread: a reason to wait, or one sync and what it left."""
     view = job.view
     try:
-        reason = installer_busy(view)
-        if reason is not None:
-            return Finished(waiting=reason)
-        job.started()
-        had_venv = view.project.venv_exists()
-        outcome = _sync(job)
+        with shared():  # site-packages is listed once while it stays unchanged (env/scan.py)
+            reason = installer_busy(view)
+            if reason is not None:
+                return Finished(waiting=reason)
+            job.started()
+            had_venv = view.project.venv_exists()
+            outcome = _sync(job)
         extra = _included(view)
         # An error of the system (a full disk) is tried again at the next rescan, though
         # nothing on disk changed; any other error waits for a change.

@@ -16,13 +16,11 @@ from __future__ import annotations
 import csv
 import itertools
 import os
-import stat
-import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from venvsyncd.env.processes import installer_processes
+from venvsyncd.env.scan import Entry, listing, shared_listing
 from venvsyncd.env.venvs import Venv
 from venvsyncd.system.locks import is_locked
 
@@ -38,15 +36,6 @@ _RECORD_TOPS: dict[str, tuple[FileSignature, frozenset[str]]] = {}
 _RECORD_MTIMES: dict[str, tuple[tuple[int, int, int], int]] = {}
 _CACHE_LIMIT = 20_000
 RACY_NS = 1_000_000_000  # a folder changed this recently (ns) may change again unseen
-
-
-class _Entry(NamedTuple):
-    """One top-level entry of site-packages, as stat'ed once per check."""
-
-    name: str
-    path: str
-    mtime_ns: int
-    is_dir: bool
 
 
 def install_in_progress(
@@ -71,7 +60,7 @@ def site_packages_busy(site_packages: Path, *, fresh_after: float) -> str | None
     """The on-disk part of the check: stash, tmp files, unfinished dist-infos, unclaimed names."""
     fresh_ns = int(fresh_after * 1e9)
     try:
-        entries = _scan(str(site_packages))
+        entries = listing(str(site_packages)).entries
     except (FileNotFoundError, NotADirectoryError):
         return f"{site_packages} is missing"
     fresh = [e for e in entries if e.mtime_ns >= fresh_ns]
@@ -86,19 +75,7 @@ def site_packages_busy(site_packages: Path, *, fresh_after: float) -> str | None
     return _unclaimed(entries, fresh, fresh_infos)
 
 
-def _scan(directory: str) -> list[_Entry]:
-    entries = []
-    with os.scandir(directory) as listing:
-        for item in listing:
-            try:
-                st = item.stat(follow_symlinks=False)
-            except FileNotFoundError:  # removed while we listed: a stash being deleted
-                continue
-            entries.append(_Entry(item.name, item.path, st.st_mtime_ns, stat.S_ISDIR(st.st_mode)))
-    return entries
-
-
-def _unfinished(info: _Entry) -> str | None:
+def _unfinished(info: Entry) -> str | None:
     """A fresh dist-info that pip or uv has not finished: tmp file, no INSTALLER, stale RECORD.
 
     Only fresh ones are looked into: creating or renaming a file inside a directory renews
@@ -123,7 +100,9 @@ def _unfinished(info: _Entry) -> str | None:
     return None
 
 
-def _unclaimed(entries: list[_Entry], fresh: list[_Entry], fresh_infos: list[_Entry]) -> str | None:
+def _unclaimed(
+    entries: Sequence[Entry], fresh: list[Entry], fresh_infos: list[Entry]
+) -> str | None:
     """A fresh top-level name no RECORD claims: files extracted before their dist-info exists.
 
     Fresh dist-infos' RECORDs are asked first and the rest only while a name is unclaimed;
@@ -186,27 +165,20 @@ def site_signature(venv: Venv) -> SiteSignature:
     at again only when the folder changed (pip and uv write RECORD by creating it or by tmp +
     rename, both of which change the folder), and not within RACY_NS of such a change.
     """
-    rows = []
-    started = time.time_ns()
     try:
-        listing = os.scandir(venv.site_packages)
+        found = shared_listing(str(venv.site_packages)) or listing(str(venv.site_packages), _SIGNED)
     except (FileNotFoundError, NotADirectoryError):
         return ()
-    with listing:
-        for item in listing:
-            if not item.name.endswith(_SIGNED):
-                continue
-            try:
-                st = item.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            record = _record_mtime(item.path, st, started) if stat.S_ISDIR(st.st_mode) else -1
-            rows.append((item.name, st.st_mtime_ns, record))
+    rows = [
+        (item.name, item.mtime_ns, _record_mtime(item, found.started) if item.is_dir else -1)
+        for item in found.entries
+        if item.name.endswith(_SIGNED)
+    ]
     return tuple(sorted(rows))
 
 
-def _record_mtime(folder: str, st: os.stat_result, started: int) -> int:
-    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+def _record_mtime(item: Entry, started: int) -> int:
+    folder, key = item.path, item.key[:3]
     kept = _RECORD_MTIMES.get(folder)
     if kept is not None and kept[0] == key:
         return kept[1]

@@ -30,7 +30,8 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import Version
 
-from venvsyncd.env.freeze import RACY_NS, _discover, _listdir, canonicalize
+from venvsyncd.env.freeze import RACY_NS, _discover, canonicalize, site_listings
+from venvsyncd.env.scan import Listing, key_of, shared_listing
 from venvsyncd.env.sitepath import venv_sys_path
 from venvsyncd.env.venvs import Venv
 
@@ -215,11 +216,12 @@ def read_dependencies(venv: Venv, marker_env: Mapping[str, str]) -> Dependencies
     those in place) and one in a zip file are read every time.
     """
     started = time.time_ns()
-    listings = [(entry, _listdir(entry)) for entry in venv_sys_path(venv).entries]
+    shared = shared_listing(str(venv.site_packages))
+    listings = site_listings(venv_sys_path(venv).entries, shared)
     versions: dict[str, str] = {}
     requires_dist: dict[str, tuple[str, ...]] = {}
     for info in _discover(listings):
-        raw_version, lines = _kept_or_read(info.path, info.archive, started)
+        raw_version, lines = _kept_or_read(info.path, info.archive, started, shared)
         versions[info.canonical] = info.dir_version or raw_version or ""
         requires_dist[info.canonical] = lines
     return Dependencies(versions, requires_dist, dict(marker_env))
@@ -230,14 +232,12 @@ _kept: dict[str, tuple[tuple[int, int, int, int], _Read]] = {}
 _KEPT_LIMIT = 20_000
 
 
-def _kept_or_read(path: str, archive: str | None, started: int) -> _Read:
+def _kept_or_read(path: str, archive: str | None, started: int, shared: Listing | None) -> _Read:
     if archive is not None or not path.endswith(".dist-info"):
         return _read(path, archive)
-    try:
-        st = os.stat(path)  # noqa: PTH116 (a str, as freeze keeps them)
-    except OSError:
+    key = key_of(shared, path)
+    if key is None:
         return _read(path, archive)
-    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
     kept = _kept.get(path)
     if kept is not None and kept[0] == key:
         return kept[1]

@@ -20,7 +20,7 @@ nor anything while `.egg-link` files are on the path.
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH113, PTH116, PTH118, PTH119, PTH120, PTH122
+# ruff: noqa: PTH113, PTH118, PTH119, PTH120, PTH122
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from venvsyncd.env.freeze_urls import (
 )
 from venvsyncd.env.metadata import ZipListing, list_location, read_file
 from venvsyncd.env.metadata import read_headers as read_headers  # re-exported: part of freeze's API
+from venvsyncd.env.scan import Listing, StatKey, key_of, shared_listing
 from venvsyncd.env.sitepath import python_version, venv_sys_path
 from venvsyncd.env.venvs import Venv
 
@@ -52,7 +53,6 @@ _NORMAL_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
 _SEPARATORS = re.compile(r"[-_.]+")
 RACY_NS = 1_000_000_000  # an entry changed this recently (ns) may change again unseen
 _KEPT_LIMIT = 20_000
-StatKey = tuple[int, int, int, int]
 _kept: dict[str, tuple[StatKey, FrozenDist]] = {}  # metadata path -> its stat, its dist
 
 
@@ -65,20 +65,31 @@ def installed(venv: Venv) -> tuple[FrozenDist, ...]:
     """
     started = time.time_ns()
     site = venv_sys_path(venv)
-    listings = [(entry, _listdir(entry)) for entry in site.entries]
+    shared = shared_listing(str(venv.site_packages))
+    listings = site_listings(site.entries, shared)
     links = _EggLinks(site.entries, listings)
-    return tuple(_kept_or_read(info, links, started) for info in _discover(listings))
+    return tuple(_kept_or_read(info, links, started, shared) for info in _discover(listings))
 
 
-def _kept_or_read(info: _Info, links: _EggLinks, started: int) -> FrozenDist:
+def site_listings(
+    entries: Sequence[str], shared: Listing | None
+) -> list[tuple[str, list[str] | None]]:
+    """Each path entry's names; site-packages' from the action's shared listing when given."""
+    if shared is None:
+        return [(entry, _listdir(entry)) for entry in entries]
+    names = [item.name for item in shared.entries]
+    return [(e, names if e == shared.folder else _listdir(e)) for e in entries]
+
+
+def _kept_or_read(
+    info: _Info, links: _EggLinks, started: int, shared: Listing | None = None
+) -> FrozenDist:
     """`_frozen(info, links)`, from what was kept while its folder or file is unchanged."""
     if info.archive is not None or links.any:
         return _frozen(info, links)
-    try:
-        st = os.stat(info.path)
-    except OSError:
+    key = key_of(shared, info.path)
+    if key is None:
         return _frozen(info, links)
-    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
     kept = _kept.get(info.path)
     if kept is not None and kept[0] == key:
         return kept[1]

@@ -27,6 +27,7 @@ from collections.abc import Hashable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from venvsyncd.env.scan import shared_listing
 from venvsyncd.env.venvs import Venv
 
 _HIDDEN_FLAGS = getattr(stat, "UF_HIDDEN", 0)
@@ -63,7 +64,7 @@ def venv_sys_path(venv: Venv) -> SitePath:
     """The venv interpreter's `sys.path` (after `site`), as `SitePath`."""
     version = python_version(venv)
     base = base_prefix(venv, version)
-    builder = _Builder(version)
+    builder = _Builder(version, str(venv.site_packages))
     builder.seed(_stdlib_dirs(base, version, venv.windows_layout))
     venv_sites = [str(venv.site_packages)]
     if venv.windows_layout:
@@ -194,8 +195,9 @@ def _system_site_dirs(
 class _Builder:
     """`site.addsitedir` over a growing path list with its `known_paths` set."""
 
-    def __init__(self, version: tuple[int, int] | None) -> None:
+    def __init__(self, version: tuple[int, int] | None, shared: str = "") -> None:
         self.version = version
+        self.shared = shared  # the folder whose names may come from the action's listing
         self.entries: list[str] = []
         self.known: set[str] = set()
         self.pth_files: list[tuple[str, int, int, int] | None] = []  # what was read
@@ -220,8 +222,9 @@ class _Builder:
 
     def add_site_dir(self, site_dir: str) -> None:
         self._append(site_dir)
+        found = shared_listing(site_dir) if site_dir == self.shared else None
         try:
-            names = os.listdir(site_dir)
+            names = os.listdir(site_dir) if found is None else [e.name for e in found.entries]
         except OSError:
             return
         for name in sorted(n for n in names if n.endswith(".pth") and not n.startswith(".")):
