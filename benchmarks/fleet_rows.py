@@ -115,27 +115,32 @@ def busy_check_cost(project: Project, processes: int) -> str:
 
 
 def _busy_check_cost(project: Project) -> str:
-    """Medians: a full look at /proc (SCAN_REUSE apart, as events far apart get), and the
-    on-disk check."""
+    """Medians: a full look at /proc (the daemon makes one every SCAN_REUSE seconds while
+    events come), a quick look (every other check), and the on-disk check."""
     from venvsyncd.env.busy import install_in_progress
     from venvsyncd.env.processes import SCAN_REUSE, installer_processes
 
     venv = project.load_venv()
-    installer_processes(venv)  # untimed: the sleepers have all started by its end
-    looks = Samples()
+    installer_processes(venv, full=True)  # untimed: the sleepers have all started by its end
+    full, quick = Samples(), Samples()
     for _ in range(5):
-        time.sleep(SCAN_REUSE)
+        started = time.perf_counter()
+        installer_processes(venv, full=True)
+        full.add(time.perf_counter() - started)
         started = time.perf_counter()
         installer_processes(venv)
-        looks.add(time.perf_counter() - started)
+        quick.add(time.perf_counter() - started)
     disk = Samples()
     for _ in range(20):
         started = time.perf_counter()
         install_in_progress(venv, fresh_after=time.time() - 2.0, processes=False)
         disk.add(time.perf_counter() - started)
     procs = sum(1 for entry in Path("/proc").iterdir() if entry.name.isdigit())
-    full = looks.median + disk.median
-    return f"busy check {seconds(full)} ({procs} processes: /proc {seconds(looks.median)})"
+    return (
+        f"busy check {seconds(quick.median + disk.median)} ({procs} processes: /proc quick "
+        f"look {seconds(quick.median)}; a full look {seconds(full.median)}, every {SCAN_REUSE:g} s "
+        "at most)"
+    )
 
 
 # ---- fleets ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import psutil
 import pytest
 
 from testing.venvs import run
+from venvsyncd.env import processes
 from venvsyncd.env.busy import install_in_progress
 from venvsyncd.env.processes import SCAN_REUSE, installer_processes, installer_target
 from venvsyncd.env.venvs import Venv, load_venv
@@ -142,9 +143,10 @@ def test_a_pip_started_right_after_a_look_is_seen_at_once(venv: Venv) -> None:
     assert installer_processes(venv) == []
 
 
-def test_a_process_that_becomes_pip_by_exec_is_seen_by_the_next_full_look(venv: Venv) -> None:
+def test_a_young_process_that_becomes_pip_by_exec_is_seen(venv: Venv) -> None:
     """A process already there when /proc was read, that then runs pip by `exec` (same pid,
-    new command line), is found once SCAN_REUSE has passed."""
+    new command line) while it is younger than YOUNG (a shell's child, a launcher), is read
+    again by every look and found."""
     code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
     try:
@@ -160,5 +162,30 @@ def test_a_process_that_becomes_pip_by_exec_is_seen_by_the_next_full_look(venv: 
         while installer_processes(venv) != [proc.pid]:
             assert time.monotonic() < deadline, "the exec'd pip was never found"
             time.sleep(0.01)
+    finally:
+        end(proc)
+
+
+def test_an_old_process_that_becomes_pip_waits_for_the_full_look(
+    venv: Venv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick look does not read the processes it saw more than YOUNG seconds ago (here:
+    every process is old at once): one that runs pip by `exec` then is found by the full
+    look, which the daemon makes every SCAN_REUSE seconds."""
+    monkeypatch.setattr(processes, "YOUNG", 0.0)
+    code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
+    try:
+        assert installer_processes(venv, full=True) == []
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while _cmdline(proc.pid) != pip_argv(venv):
+            assert time.monotonic() < deadline, "the process never ran pip's command line"
+            time.sleep(0.01)
+        assert installer_processes(venv) == []  # a quick look: an old pid is not read again
+        assert installer_processes(venv, full=True) == [proc.pid]
+        assert installer_processes(venv) == [proc.pid]  # and then followed while it runs
     finally:
         end(proc)

@@ -9,11 +9,15 @@ our venv keeps no project pending (it cannot write the venv as us, and it must n
 hold our syncs back).
 
 The daemon asks this before every sync and between rounds, for each project, and a machine
-may run thousands of processes. On Linux /proc is read directly (one read of each command
-line; owner, cwd and environment only for the few that look like an installer), and one look
-answers every venv: for SCAN_REUSE seconds after it, only the processes created since are
-read, and the installers it found are checked to be still there. (A process that was there
-and then runs pip by `exec` is seen at the next full look; pip's start-up takes longer.)
+may run thousands of processes (reading each one's command line costs about 25 us: 50 ms at
+2,000). On Linux /proc is read directly (one read of each command line; owner, cwd and
+environment only for the few that look like an installer). A full look reads every process;
+for SCAN_REUSE seconds after it, a look lists /proc and reads only the processes it has not
+seen, those first seen less than YOUNG seconds ago again (a shell or a launcher forks, and
+the child runs pip by `exec` a moment later), and the installers found, to see that they
+still run. A process older than that which then runs pip by `exec`, or a pip that takes the
+pid of one that ended since the full look, is seen at the next full look; meanwhile the
+on-disk check (`busy.site_packages_busy`) sees what such a pip writes.
 """
 
 # str paths and os calls on purpose: command lines hold strings, of either platform.
@@ -48,7 +52,8 @@ _UV_VERBS = frozenset({"install", "uninstall", "sync"})
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh"})  # pip's `/bin/sh` shebang for long paths
 
 
-SCAN_REUSE = 0.25  # seconds after a full look at /proc in which only new pids are read
+SCAN_REUSE = 5.0  # seconds after a full look at /proc in which only new pids are read
+YOUNG = 2.0  # seconds after a pid is first seen in which every look reads it again
 
 
 class Installer(NamedTuple):
@@ -61,18 +66,21 @@ class Installer(NamedTuple):
 
 class _Look(NamedTuple):
     at: float  # time.monotonic() of the last full look
-    seen: frozenset[str]  # the pids that look (and the quick ones since) read
+    seen: dict[str, float]  # the pids that look (and the quick ones since) read -> when first
     found: tuple[Installer, ...]
 
 
 _looks: list[_Look] = []  # the last look at /proc
 
 
-def installer_processes(venv: Venv, exclude: Collection[int] = ()) -> list[int]:
-    """Pids of this user's pip/uv install, uninstall or sync commands acting on `venv`."""
+def installer_processes(
+    venv: Venv, exclude: Collection[int] = (), *, full: bool = False
+) -> list[int]:
+    """Pids of this user's pip/uv install, uninstall or sync commands acting on `venv`;
+    `full`: read every process now (on Linux; elsewhere every look is full)."""
     skip = {os.getpid(), *exclude}
     root = os.path.realpath(venv.root)
-    found = _proc_installers() if sys.platform == "linux" else _psutil_installers()
+    found = _proc_installers(full) if sys.platform == "linux" else _psutil_installers()
     return sorted(i.pid for i in found if i.pid not in skip and _inside(i.target, root))
 
 
@@ -96,19 +104,25 @@ def _psutil_installers() -> list[Installer]:
     return found
 
 
-def _proc_installers() -> tuple[Installer, ...]:
-    """`_psutil_installers` from /proc. Within SCAN_REUSE seconds of a full look, only the
-    processes made since are read, and the installers it found are checked to still run."""
+def _proc_installers(full: bool = False) -> tuple[Installer, ...]:
+    """`_psutil_installers` from /proc: a full look every SCAN_REUSE seconds, else a quick one
+    (see the module's docstring)."""
     now = time.monotonic()
     pids = [name for name in os.listdir("/proc") if name.isdigit()]
-    if not _looks or now - _looks[0].at >= SCAN_REUSE:
-        _looks[:] = [_Look(now, frozenset(pids), tuple(_installers_among(pids)))]
+    if full or not _looks or now - _looks[0].at >= SCAN_REUSE:
+        # when each pid was first seen: kept from the last look; the first look cannot tell,
+        # and counts them all as old
+        before = _looks[0].seen if _looks else {}
+        seen = {pid: before.get(pid, now if _looks else now - YOUNG) for pid in pids}
+        _looks[:] = [_Look(now, seen, tuple(_installers_among(pids)))]
         return _looks[0].found
     last = _looks[0]
     running = tuple(i for i in last.found if _proc_argv(str(i.pid)) == i.argv)
-    new = [pid for pid in pids if pid not in last.seen]
-    found = running + tuple(_installers_among(new))
-    _looks[:] = [_Look(last.at, last.seen | frozenset(new), found)]
+    seen = {pid: last.seen.get(pid, now) for pid in pids}  # the ended ones are forgotten
+    fresh = [pid for pid in pids if now - seen[pid] < YOUNG]
+    known = {str(i.pid) for i in running}
+    found = running + tuple(_installers_among([pid for pid in fresh if pid not in known]))
+    _looks[:] = [_Look(last.at, seen, found)]
     return found
 
 
