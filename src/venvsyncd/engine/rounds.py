@@ -219,8 +219,12 @@ def _write(sides: Sides, plan: Plan) -> Step:
                 why = f"waiting: a program has {path.name} open for writing"
                 return Step(Outcome("pending", plan, message=why, retry=True))
             return Step(None, warnings=(raced(path, len(result.displaced)),))
-    now = read_file(project.requirements, project.dev_files) if written is None else written
-    _remember(sides, env, now)
+    if written is None:
+        now = read_file(project.requirements, project.dev_files)
+        _remember(sides, env, now)
+    else:  # the pending snapshot is the one to keep: made true, it needs no second encoding
+        now = written
+        store.promote_pending()
     if project.settings.autoremove and project.settings.mode != "freeze":
         return Step(None, writes.summary)  # a line went: the next round looks for orphans
     return Step(_final(sides, "in-sync", plan, now), writes.summary)

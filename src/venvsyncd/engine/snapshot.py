@@ -24,7 +24,7 @@ from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
 from venvsyncd.requirements.wanted import Wanted
 from venvsyncd.system import insync
-from venvsyncd.system.files import atomic_write
+from venvsyncd.system.files import atomic_write, replace
 from venvsyncd.system.private import PRIVATE_FILE, NotPrivate, private_dir, private_dir_exists
 
 SNAPSHOT_FORMAT = 1
@@ -149,6 +149,11 @@ def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = S
     atomic_write(folder / name, snapshot_to_bytes(project, snapshot), mode=PRIVATE_FILE)
     if name == SNAPSHOT:
         (folder / PENDING).unlink(missing_ok=True)
+
+
+def promote_pending(folder: Path) -> None:
+    """Make the pending snapshot (written and synced by `save_snapshot`) the snapshot."""
+    replace(str(folder / PENDING), folder / SNAPSHOT)
 
 
 def settle_pending(folder: Path, texts: dict[str, str] | None, dry: bool) -> Snapshot | None:

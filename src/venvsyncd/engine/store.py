@@ -29,6 +29,7 @@ from venvsyncd.engine.snapshot import (
     load_snapshot,
     private_folder,
     project_state_dir,
+    promote_pending,
     save_snapshot,
     settle_pending,
 )
@@ -71,6 +72,10 @@ class ProjectStore:
     def save_pending(self, snapshot: Snapshot) -> None:
         """Announce the snapshot a write is about to make true (see `snapshot.py`)."""
         save_snapshot(self.folder, self.project, snapshot, PENDING)
+
+    def promote_pending(self) -> None:
+        """The pending snapshot's write happened: it becomes the snapshot."""
+        promote_pending(self.folder)
 
     def drop_pending(self) -> None:
         (self.folder / PENDING).unlink(missing_ok=True)
