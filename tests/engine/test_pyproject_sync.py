@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testing.localproject import write_project
 from testing.venvs import UV, make_venv, pip, pip_freeze, run
 from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
@@ -164,3 +165,20 @@ def test_an_emptied_or_half_written_pyproject_uninstalls_nothing(
     pyproject.write_text(text)
     assert main(["sync", str(project)]) == 0
     assert pip_freeze(venv) == before
+
+
+def test_the_project_itself_is_never_its_own_dependency(project: Path) -> None:
+    """`pip install -e .`, the usual first step in a pyproject project, installs the project:
+    it is at the top level, but it stays out of its own [project.dependencies]."""
+    pyproject = configure(project, "pip")
+    write_project(project, "app", "1.0")  # an in-tree build backend, offline
+    text = pyproject.read_text() + '[project]\nname = "App"\nversion = "1.0"\ndependencies = []\n'
+    pyproject.write_text(text)
+    venv = make_venv(project / ".venv")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "--no-build-isolation", "-e", str(project))
+    pip(venv, "install", "delta")
+    assert main(["sync", str(project)]) == 0
+    assert pyproject.read_text() == text.replace(
+        "dependencies = []", 'dependencies = ["delta>=1.0"]'
+    )

@@ -11,6 +11,7 @@ is always "top": the caller leaves out what other installed packages require.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from venvsyncd.engine.observe import EnvSide, FileSide
@@ -30,8 +31,11 @@ Planned = tuple[dict[Path, bytes], str, str | None]  # files, summary, why nothi
 def pyproject_writes(
     project: Project, env: EnvSide, file: FileSide, pyproject: Pyproject, delta: EnvDelta
 ) -> Planned:
-    """The pyproject's new bytes for `delta`, what they change, or why nothing is written."""
+    """The pyproject's new bytes for `delta`, what they change, or why nothing is written.
+    The project itself (`pip install -e .`) is never its own dependency."""
     path = pyproject.source
+    if pyproject.name is not None:
+        delta = replace(delta, added=tuple(d for d in delta.added if d.name != pyproject.name))
     owners: dict[str, str] = {}
     for key, entries in pyproject.arrays.items():
         for entry in entries:

@@ -41,6 +41,7 @@ class Pyproject:
     has_project: bool  # a [project] table (new main dependencies need one)
     arrays: Mapping[str, tuple[str, ...]]  # MAIN, then each group's name as written
     includes: Mapping[str, tuple[str, ...]]  # group -> the groups it includes, as written
+    name: str | None = None  # the project's own name, canonical (`pip install -e .` installs it)
 
     def dev_group(self) -> str:
         """The group a new dev tool goes to: `dev`, else the first group, else a new `dev`."""
@@ -92,7 +93,9 @@ def parse_pyproject(data: bytes, source: Path) -> Pyproject:
             )
         arrays[MAIN] = _strings(project.get("dependencies", []), f"{source}: {MAIN}")
     includes = _groups(document.get("dependency-groups", {}), source, arrays)
-    return Pyproject(source, data, text, isinstance(project, dict), arrays, includes)
+    name = project.get("name") if isinstance(project, dict) else None
+    own = canonicalize_name(name) if isinstance(name, str) else None
+    return Pyproject(source, data, text, isinstance(project, dict), arrays, includes, own)
 
 
 def _groups(
