@@ -106,6 +106,10 @@ def busy_check_cost(project: Project, processes: int) -> str:
     except OSError:  # a process limit: measure with the processes there are
         pass
     try:
+        from venvsyncd.env.processes import YOUNG, installer_processes
+
+        installer_processes(project.load_venv(), full=True)  # the sleepers are seen...
+        time.sleep(YOUNG)  # ...and are old, as most of a machine's processes are
         return _busy_check_cost(project)
     finally:
         for proc in sleepers:
