@@ -182,3 +182,35 @@ def test_the_project_itself_is_never_its_own_dependency(project: Path) -> None:
     assert pyproject.read_text() == text.replace(
         "dependencies = []", 'dependencies = ["delta>=1.0"]'
     )
+
+
+def test_a_save_that_lands_while_the_pyproject_is_written_is_kept(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's editor saves pyproject.toml between venvsyncd's read and its write: the
+    write is a compare-and-swap, so the save stays, and the next round adds the new entry
+    to what was saved."""
+    from venvsyncd.engine.writeback import planned_writes
+
+    pyproject = configure(project, "pip")
+    text = '[project]\nname = "app"\nversion = "1"\ndependencies = [\n    "delta",\n]\n'
+    pyproject.write_text(text)
+    venv = make_venv(project / ".venv", "delta==1.0")
+    assert main(["sync", str(project)]) == 0
+    pip(venv, "install", "beta")
+    saved = text.replace("[project]\n", "# saved by the editor\n[project]\n")
+    saves: list[int] = []
+
+    def save_meanwhile(*args: object, **kwargs: object) -> object:
+        writes = planned_writes(*args, **kwargs)  # type: ignore[arg-type]
+        if not saves:
+            saves.append(pyproject.write_text(saved))
+        return writes
+
+    with monkeypatch.context() as patched:
+        patched.setattr("venvsyncd.engine.rounds.planned_writes", save_meanwhile)
+        assert main(["sync", str(project)]) == 0
+    assert saves
+    assert pyproject.read_text() == saved.replace(
+        '    "delta",\n', '    "beta>=1.0",\n    "delta",\n'
+    )
