@@ -214,3 +214,12 @@ def test_a_save_that_lands_while_the_pyproject_is_written_is_kept(
     assert pyproject.read_text() == saved.replace(
         '    "delta",\n', '    "beta>=1.0",\n    "delta",\n'
     )
+
+
+def test_a_style_override_is_refused_for_a_pyproject(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = configure(project, "pip")
+    pyproject.write_text('[project]\nname = "app"\nversion = "1"\ndependencies = []\n')
+    assert main(["sync", str(project), "--style", "pip"]) == 2
+    assert "style top always" in capsys.readouterr().err

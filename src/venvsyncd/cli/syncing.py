@@ -104,6 +104,11 @@ def cmd_sync(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("--check and --dry-run do not go together", hint="use one of them")
     project = _project(ctx, args.path)
     if args.style is not None and project.settings.style != args.style:
+        if project.requirements.name == "pyproject.toml":
+            raise UsageError(
+                "a pyproject.toml lists direct dependencies only: it follows style top always",
+                hint="leave out --style",
+            )
         project = replace(project, settings=replace(project.settings, style=args.style))
     settings = load_config(ctx.config_file).daemon
     request = SyncRequest(
