@@ -82,8 +82,9 @@ def _named(array: Array) -> list[str | None]:
 
 
 def _remove(array: Array, removed: frozenset[str]) -> None:
-    for index in reversed(range(len(array))):
-        if _named(array)[index] in removed:
+    names = _named(array)
+    for index in reversed(range(len(names))):
+        if names[index] in removed:
             del array[index]
 
 
