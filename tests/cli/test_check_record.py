@@ -172,3 +172,23 @@ def test_the_fast_path_knows_the_venv_names() -> None:
     from venvsyncd.env.venvs import VENV_CANDIDATES as KNOWN
 
     assert VENV_CANDIDATES == KNOWN
+
+
+def test_a_flipped_pyvenv_cfg_makes_both_records_stale(app: Path, tmp_path: Path) -> None:
+    """`include-system-site-packages = true` written into pyvenv.cfg by hand changes the
+    freeze without touching site-packages: neither record answers after it."""
+    cfg = app / ".venv" / "pyvenv.cfg"
+    assert check(app) == (0, "in sync\n", False)
+    assert freeze_of(app)[1] is False
+    cfg.write_text(cfg.read_text().replace("= false", "= true"))
+    assert check(app)[2] is True
+    assert freeze_of(app)[1] is True
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    venv = make_venv(loose / ".venv")
+    os.utime(venv.site_packages, ns=(0, time.time_ns() - 10**9))
+    assert freeze_of(loose)[1] is True
+    assert freeze_of(loose)[1] is False
+    cfg = loose / ".venv" / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text() + "# edited\n")
+    assert freeze_of(loose)[1] is True

@@ -3,9 +3,10 @@ verify with the standard library alone, before it imports the engine.
 
 When a sync ends in sync, the engine writes `insync.txt` beside the snapshot: the sha256 of
 the config file (its absence counts), of the snapshot, and of each requirements file the sync
-read (the file, its includes, its dev files), and the mtime of the venv's site-packages
+read (the file, its includes, its dev files), the mtime of the venv's site-packages
 folder (pip and uv create, rename and delete whole `.dist-info` folders there, so an install
-or uninstall changes it). A later `sync --check` that finds every one of them unchanged gives
+or uninstall changes it), and the sha256 of the venv's pyvenv.cfg (which says whether the
+system's site-packages count). A later `sync --check` that finds every one of them unchanged gives
 the answer the engine gave: the same inputs make the same decision. Anything else (a
 mismatch, no record, a line it does not know) sends it the full way.
 
@@ -16,7 +17,7 @@ does not end in sync (the snapshot's digest changes, or the record is removed).
 """
 
 # str paths and os calls on purpose: importing pathlib costs `sync --check` a third of its time.
-# ruff: noqa: PTH116, PTH118
+# ruff: noqa: PTH113, PTH116, PTH118
 
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
 
 RECORD = "insync.txt"
 FREEZE_RECORDS = "freeze"  # the state dir's folder of `freeze` records of venvs in no project
-_HEADER = "venvsyncd in-sync record 2"
-_FREEZE_HEADER = "venvsyncd freeze record 1"
+_HEADER = "venvsyncd in-sync record 3"
+_FREEZE_HEADER = "venvsyncd freeze record 2"
 _FREEZE = "freeze"  # the line after which the freeze follows
-_ALL = ("config", "snapshot", "site", "file")
+_ALL = ("config", "snapshot", "site", "file", "cfg")
+_DIGESTS = ("config", "snapshot", "file", "cfg")  # the kinds whose value is a sha256
 
 
 def _sha256(data: bytes) -> Any:
@@ -107,6 +109,7 @@ def record_text(
         f"config {digest_of(config_file)} {config_file}",
         f"snapshot {digest_of(snapshot)} {snapshot}",
         f"site {mark} {site_packages}",
+        _cfg_line(site_packages),
         *(f"file {sha} {path}" for path, sha in sorted(files.items())),
         _FREEZE,
     ]
@@ -126,7 +129,7 @@ def holds(record: str, config_file: str, kinds: tuple[str, ...] = _ALL) -> bool:
         value, _, path = rest.partition(" ")
         if kind == "config" and path != config_file:
             return False
-        if kind in ("config", "snapshot", "file"):
+        if kind in _DIGESTS:
             if digest_of(path) != value:
                 return False
         elif kind != "site" or site_mark(path) != value:
@@ -137,7 +140,7 @@ def holds(record: str, config_file: str, kinds: tuple[str, ...] = _ALL) -> bool:
 def frozen(record: str, config_file: str) -> str | None:
     """The venv's freeze as the record keeps it, while its config and site-packages stand."""
     head, found, text = record.partition("\n" + _FREEZE + "\n")
-    if not found or not holds(head + "\n", config_file, ("config", "site")):
+    if not found or not holds(head + "\n", config_file, ("config", "site", "cfg")):
         return None
     return text
 
@@ -145,18 +148,36 @@ def frozen(record: str, config_file: str) -> str | None:
 def freeze_record_text(site_packages: str, mark: str, freeze: str) -> str:
     """A venv's `freeze` record (a venv no project syncs): its site-packages' `settled_mark`,
     taken before `freeze` was read, and that freeze."""
-    return f"{_FREEZE_HEADER}\nsite {mark} {site_packages}\n{_FREEZE}\n{freeze}"
+    site = f"site {mark} {site_packages}"
+    return f"{_FREEZE_HEADER}\n{site}\n{_cfg_line(site_packages)}\n{_FREEZE}\n{freeze}"
 
 
 def kept_freeze(record: str) -> str | None:
-    """The freeze a `freeze_record_text` record keeps, while its site-packages stands."""
+    """The freeze a `freeze_record_text` record keeps, while its site-packages and the
+    venv's pyvenv.cfg stand."""
     head, found, text = record.partition("\n" + _FREEZE + "\n")
     lines = head.splitlines()
-    if not found or len(lines) != 2 or lines[0] != _FREEZE_HEADER:
+    if not found or len(lines) != 3 or lines[0] != _FREEZE_HEADER:
         return None
-    kind, _, rest = lines[1].partition(" ")
-    value, _, path = rest.partition(" ")
-    return text if kind == "site" and site_mark(path) == value else None
+    for line, kind in zip(lines[1:], ("site", "cfg"), strict=True):
+        written, _, rest = line.partition(" ")
+        value, _, path = rest.partition(" ")
+        now = site_mark(path) if kind == "site" else digest_of(path)
+        if written != kind or now != value:
+            return None
+    return text
+
+
+def _cfg_line(site_packages: str) -> str:
+    """The venv's pyvenv.cfg and its sha256 (`include-system-site-packages` and the Python
+    it names decide the freeze too): two folders above site-packages on Windows
+    (`Lib/site-packages`), three on POSIX (`lib/pythonX.Y/site-packages`)."""
+    parent = os.path.dirname
+    root = parent(parent(site_packages))
+    if not os.path.isfile(os.path.join(root, "pyvenv.cfg")):
+        root = parent(root)
+    cfg = os.path.join(root, "pyvenv.cfg")
+    return f"cfg {digest_of(cfg)} {cfg}"
 
 
 def write(folder: str, text: str, name: str = RECORD) -> None:
