@@ -54,6 +54,17 @@ def pip_freeze(venv: Venv) -> str:
     return pip(venv, "freeze").stdout
 
 
+def user_install(venv: Venv, installer: str, links: Path, *args: str) -> None:
+    """`pip install` or `uv pip install` of `args` into `venv` as a user runs it, finding
+    wheels in `links` too (beside the session's wheelhouse)."""
+    found = ["--find-links", str(links)]
+    if installer == "uv":  # its --find-links replaces the session's UV_FIND_LINKS
+        found += ["--find-links", os.environ["UV_FIND_LINKS"]]
+        run([UV, "pip", "install", "--python", venv.python, *found, *args])
+    else:
+        pip(venv, "install", *found, *args)
+
+
 def which_python(minor: str) -> str | None:
     """`python3.X` on PATH or in a pyenv install, or None."""
     found = shutil.which(f"python{minor}")

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from testing.venvs import UV, make_venv, pip, pip_freeze, run
+from testing.venvs import make_venv, pip_freeze, user_install
 from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
-from venvsyncd.env.venvs import Venv
 
 
 @pytest.fixture
@@ -35,15 +34,6 @@ def configure(project: Path, installer: str, extra: str = "") -> None:
         f'[[project]]\npath = "{project}"\n'
         f'requirements = ["requirements.txt", "requirements-dev.txt"]\n{extra}'
     )
-
-
-def user_install(venv: Venv, installer: str, tools: Path, *names: str) -> None:
-    links = ["--find-links", str(tools)]
-    if installer == "uv":  # its --find-links replaces the session's UV_FIND_LINKS
-        links += ["--find-links", os.environ["UV_FIND_LINKS"]]
-        run([UV, "pip", "install", "--python", venv.python, *links, *names])
-    else:
-        pip(venv, "install", *links, *names)
 
 
 def test_dev_tools_go_to_the_dev_file_and_the_rest_to_the_main_one(

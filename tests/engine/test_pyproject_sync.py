@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from testing.localproject import write_project
-from testing.venvs import UV, make_venv, pip, pip_freeze, run
+from testing.venvs import make_venv, pip, pip_freeze, user_install
 from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
-from venvsyncd.env.venvs import Venv, load_venv
+from venvsyncd.env.venvs import load_venv
 
 PYPROJECT = """\
 [build-system]
@@ -55,15 +55,6 @@ def configure(project: Path, installer: str, extra: str = "") -> Path:
         f'[[project]]\npath = "{project}"\nrequirements = "pyproject.toml"\n{extra}'
     )
     return project / "pyproject.toml"
-
-
-def user_install(venv: Venv, installer: str, tools: Path, *args: str) -> None:
-    links = ["--find-links", str(tools)]
-    if installer == "uv":  # its --find-links replaces the session's UV_FIND_LINKS
-        links += ["--find-links", os.environ["UV_FIND_LINKS"]]
-        run([UV, "pip", "install", "--python", venv.python, *links, *args])
-    else:
-        pip(venv, "install", *links, *args)
 
 
 def test_an_install_adds_one_entry_and_nothing_else_changes(
