@@ -73,3 +73,20 @@ def which_python(minor: str) -> str | None:
     pyenv = Path(os.environ.get("PYENV_ROOT", REAL_HOME / ".pyenv")) / "versions"
     candidates = sorted(pyenv.glob(f"{minor}.*/bin/python{minor}")) if pyenv.is_dir() else []
     return str(candidates[-1]) if candidates else None
+
+
+def dist_info(venv: Venv, name: str) -> Path:
+    """The `.dist-info` folder of `name` in the venv's site-packages."""
+    return next(venv.site_packages.glob(f"{name}-*.dist-info"))
+
+
+def remade_dist_info(venv: Venv, name: str, spelled: str) -> None:
+    """`name`'s `.dist-info` made anew under the same folder name (as uv reinstalls), its
+    METADATA spelling the name `spelled`."""
+    info = dist_info(venv, name)
+    copy = info.with_name(f"{name}-copy")
+    shutil.copytree(info, copy)
+    metadata = (copy / "METADATA").read_text().replace(f"Name: {name}", f"Name: {spelled}")
+    (copy / "METADATA").write_text(metadata)
+    shutil.rmtree(info)
+    copy.rename(info)

@@ -8,23 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 from testing.venvs import make_venv, pip_freeze, user_install
-from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
-
-
-@pytest.fixture
-def tools(tmp_path: Path) -> Path:
-    """Wheels of a test runner, a stub package and a library, offline."""
-    folder = tmp_path / "tools"
-    folder.mkdir()
-    build_wheel(folder, "pytest", "99.0", requires=["pluggy"])
-    build_wheel(folder, "pluggy", "9.0")
-    build_wheel(folder, "types-requests", "2.0")
-    build_wheel(folder, "libthing", "1.0")
-    return folder
 
 
 def configure(project: Path, installer: str, extra: str = "") -> None:

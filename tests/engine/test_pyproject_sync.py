@@ -11,7 +11,6 @@ import pytest
 
 from testing.localproject import write_project
 from testing.venvs import make_venv, pip, pip_freeze, user_install
-from testing.wheelhouse import build_wheel
 from venvsyncd.cli import main
 from venvsyncd.env.venvs import load_venv
 
@@ -36,15 +35,6 @@ dev = [
 [tool.ruff]
 line-length = 100
 """
-
-
-@pytest.fixture
-def tools(tmp_path: Path) -> Path:
-    folder = tmp_path / "tools"
-    folder.mkdir()
-    build_wheel(folder, "pytest", "99.0", requires=["pluggy"])
-    build_wheel(folder, "pluggy", "9.0")
-    return folder
 
 
 def configure(project: Path, installer: str, extra: str = "") -> Path:

@@ -8,13 +8,12 @@ files are dated a minute back first, so that it is old enough to be kept at all.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from testing.venvs import make_venv, pip_freeze
+from testing.venvs import dist_info, make_venv, pip_freeze, remade_dist_info
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.freeze import freeze_text, installed
 from venvsyncd.env.venvs import Venv
@@ -29,10 +28,6 @@ def venv(tmp_path: Path) -> Venv:
         for path in (*info.iterdir(), info):
             os.utime(path, (A_MINUTE_AGO, A_MINUTE_AGO))
     return venv
-
-
-def dist_info(venv: Venv, name: str) -> Path:
-    return next(venv.site_packages.glob(f"{name}-*.dist-info"))
 
 
 def replace_file(path: Path, data: str) -> None:
@@ -54,13 +49,7 @@ def test_a_direct_url_written_after_a_read_is_seen(venv: Venv, tmp_path: Path) -
 
 def test_a_dist_info_made_anew_is_read_again(venv: Venv) -> None:
     before = {d.name: d for d in installed(venv)}
-    info = dist_info(venv, "delta")
-    copy = info.with_name("delta-copy")
-    shutil.copytree(info, copy)
-    metadata = (copy / "METADATA").read_text().replace("Name: delta", "Name: Delta")
-    (copy / "METADATA").write_text(metadata)
-    shutil.rmtree(info)
-    copy.rename(info)  # a new folder of the same name, as uv reinstalls
+    remade_dist_info(venv, "delta", "Delta")  # a new folder of the same name, as uv reinstalls
     after = {d.name: d for d in installed(venv)}
     assert before["delta"].raw_name == "delta" and after["delta"].raw_name == "Delta"
 

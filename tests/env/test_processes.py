@@ -143,21 +143,31 @@ def test_a_pip_started_right_after_a_look_is_seen_at_once(venv: Venv) -> None:
     assert installer_processes(venv) == []
 
 
+def pip_by_exec(venv: Venv) -> subprocess.Popen[bytes]:
+    """A Python process that runs pip on `venv` by `exec` once told to (`run_pip`)."""
+    code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
+
+
+def run_pip(proc: subprocess.Popen[bytes], venv: Venv) -> None:
+    """Tell a `pip_by_exec` process to exec, and wait until its command line is pip's."""
+    assert proc.stdin is not None
+    proc.stdin.write(b"go\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 10
+    while _cmdline(proc.pid) != pip_argv(venv):
+        assert time.monotonic() < deadline, "the process never ran pip's command line"
+        time.sleep(0.01)
+
+
 def test_a_young_process_that_becomes_pip_by_exec_is_seen(venv: Venv) -> None:
     """A process already there when /proc was read, that then runs pip by `exec` (same pid,
     new command line) while it is younger than YOUNG (a shell's child, a launcher), is read
     again by every look and found."""
-    code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
+    proc = pip_by_exec(venv)
     try:
         assert installer_processes(venv) == []  # it is not pip yet
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        proc.stdin.flush()
-        deadline = time.monotonic() + 10
-        while _cmdline(proc.pid) != pip_argv(venv):
-            assert time.monotonic() < deadline, "the process never ran pip's command line"
-            time.sleep(0.01)
+        run_pip(proc, venv)
         deadline = time.monotonic() + SCAN_REUSE + 10
         while installer_processes(venv) != [proc.pid]:
             assert time.monotonic() < deadline, "the exec'd pip was never found"
@@ -173,17 +183,10 @@ def test_an_old_process_that_becomes_pip_waits_for_the_full_look(
     every process is old at once): one that runs pip by `exec` then is found by the full
     look, which the daemon makes every SCAN_REUSE seconds."""
     monkeypatch.setattr(processes, "YOUNG", 0.0)
-    code = f"import os, sys; sys.stdin.readline(); os.execv('/bin/sh', {pip_argv(venv)!r})"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, cwd="/")
+    proc = pip_by_exec(venv)
     try:
         assert installer_processes(venv, full=True) == []
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        proc.stdin.flush()
-        deadline = time.monotonic() + 10
-        while _cmdline(proc.pid) != pip_argv(venv):
-            assert time.monotonic() < deadline, "the process never ran pip's command line"
-            time.sleep(0.01)
+        run_pip(proc, venv)
         assert installer_processes(venv) == []  # a quick look: an old pid is not read again
         assert installer_processes(venv, full=True) == [proc.pid]
         assert installer_processes(venv) == [proc.pid]  # and then followed while it runs

@@ -5,13 +5,12 @@ the end of the action. A real venv; its files are dated a minute back so they ma
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from testing.venvs import make_venv
+from testing.venvs import dist_info, make_venv, remade_dist_info
 from venvsyncd.env.busy import venv_mark
 from venvsyncd.env.deps import read_dependencies
 from venvsyncd.env.freeze import installed
@@ -33,10 +32,6 @@ def venv(tmp_path: Path) -> Venv:
             age(path)
     age(venv.site_packages)
     return venv
-
-
-def dist_info(venv: Venv, name: str) -> Path:
-    return next(venv.site_packages.glob(f"{name}-*.dist-info"))
 
 
 def test_a_listing_is_shared_only_inside_an_action(venv: Venv) -> None:
@@ -100,11 +95,5 @@ def test_a_dist_info_replaced_within_one_action_is_read_again(venv: Venv) -> Non
     it list the folder again and read the new `.dist-info`."""
     with shared():
         assert {d.name: d.raw_name for d in installed(venv)}["delta"] == "delta"
-        info = dist_info(venv, "delta")
-        copy = info.with_name("delta-copy")
-        shutil.copytree(info, copy)
-        metadata = (copy / "METADATA").read_text().replace("Name: delta", "Name: Delta")
-        (copy / "METADATA").write_text(metadata)
-        shutil.rmtree(info)
-        copy.rename(info)
+        remade_dist_info(venv, "delta", "Delta")
         assert {d.name: d.raw_name for d in installed(venv)}["delta"] == "Delta"
