@@ -9,16 +9,26 @@ A rewrite of the requirements file and the snapshot after it are two writes: a k
 them would leave a snapshot that takes venvsyncd's own write for a user's edit. So the
 snapshot the rewrite makes true is written first, as `snapshot.next.json`; if the file holds
 what it expected, the write happened and that snapshot is the one (`settle_pending`).
+
+The daemon reads a project's snapshot at every change. The snapshots this process wrote or
+read last are kept decoded, each with its file's identity (inode, size, mtime, ctime): a
+snapshot file is only written by venvsyncd, under the project's lock, and only replaced whole
+(`atomic_write`, renames), so while the identity is the same the content is. A snapshot read
+from a file changed within RACY_NS of the read is not kept (a change in the same clock tick
+would not show).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.errors import ProjectError
@@ -30,6 +40,10 @@ from venvsyncd.system.private import PRIVATE_FILE, NotPrivate, private_dir, priv
 SNAPSHOT_FORMAT = 1
 SNAPSHOT = "snapshot.json"
 PENDING = "snapshot.next.json"
+RACY_NS = 50_000_000  # a file changed this recently may change again in the same tick
+KNOWN_LIMIT = 16  # snapshots kept decoded (the projects acted on last)
+_Item = TypeVar("_Item", Wanted, FrozenDist)
+FileKey = tuple[int, int, int, int]  # st_ino, st_size, st_mtime_ns, st_ctime_ns
 
 
 def project_state_dir(state_dir: Path, project: Path) -> Path:
@@ -72,6 +86,10 @@ def _dist_to_json(dist: FrozenDist) -> dict[str, Any]:
     return {**dist._asdict(), "lines": list(dist.lines)}
 
 
+def _wanted_to_json(wanted: Wanted) -> dict[str, Any]:
+    return {**wanted._asdict(), "args": list(wanted.args), "extras": list(wanted.extras)}
+
+
 def _dist_from_json(raw: dict[str, Any]) -> FrozenDist:
     return FrozenDist(
         name=str(raw["name"]),
@@ -97,20 +115,37 @@ def _wanted_from_json(raw: dict[str, Any]) -> Wanted:
 
 
 def snapshot_to_bytes(project: Path, snapshot: Snapshot) -> bytes:
-    document = {
+    """One JSON document (compact: with `indent`, json encodes in Python, 20x slower). Its
+    lines and dists are encoded once each and kept: most are the same at the next write."""
+    head = {
         "format": SNAPSHOT_FORMAT,
         "project": str(project),
         "time": snapshot.time,
         "venv_id": snapshot.venv_id,
         "files": snapshot.files,
-        "wanted": [
-            {**w._asdict(), "args": list(w.args), "extras": list(w.extras)} for w in snapshot.wanted
-        ],
-        "installed": [_dist_to_json(dist) for dist in snapshot.installed],
     }
-    # Compact: with `indent`, json encodes in Python, 20x slower (25 ms at 267 dists).
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    wanted = ",".join(_encoded(w, _wanted_to_json) for w in snapshot.wanted)
+    installed = ",".join(_encoded(d, _dist_to_json) for d in snapshot.installed)
+    text = f'{_dumps(head)[:-1]},"wanted":[{wanted}],"installed":[{installed}]}}\n'
+    return text.encode("utf-8")
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_ENCODED_LIMIT = 20_000
+_encoded_items: dict[Wanted | FrozenDist, str] = {}
+
+
+def _encoded(item: _Item, as_json: Callable[[_Item], dict[str, Any]]) -> str:
+    found = _encoded_items.get(item)
+    if found is None:
+        found = _dumps(as_json(item))
+        if len(_encoded_items) >= _ENCODED_LIMIT:
+            _encoded_items.clear()
+        _encoded_items[item] = found
+    return found
 
 
 def snapshot_from_bytes(data: bytes) -> Snapshot:
@@ -133,20 +168,30 @@ def load_snapshot(folder: Path, name: str = SNAPSHOT) -> Snapshot | None:
     """The stored snapshot, None when there is none; `StateProblem` when it is unusable."""
     path = folder / name
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            key = _key(os.fstat(file.fileno()))
+            known = _recall(str(path), key)
+            if known is not None:
+                return known
+            data = file.read()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise StateProblem(f"{path}: cannot read: {exc.strerror}") from exc
     try:
-        return snapshot_from_bytes(data)
+        snapshot = snapshot_from_bytes(data)
     except StateProblem as exc:
         raise StateProblem(f"{path}: {exc}") from exc
+    racy = max(key[2], key[3]) >= time.time_ns() - RACY_NS
+    _keep(str(path), None if racy else snapshot, key)
+    return snapshot
 
 
 def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = SNAPSHOT) -> None:
     private_folder(folder)
-    atomic_write(folder / name, snapshot_to_bytes(project, snapshot), mode=PRIVATE_FILE)
+    path = folder / name
+    atomic_write(path, snapshot_to_bytes(project, snapshot), mode=PRIVATE_FILE)
+    _keep(str(path), snapshot, _stat_key(path))
     if name == SNAPSHOT:
         (folder / PENDING).unlink(missing_ok=True)
 
@@ -154,6 +199,7 @@ def save_snapshot(folder: Path, project: Path, snapshot: Snapshot, name: str = S
 def promote_pending(folder: Path) -> None:
     """Make the pending snapshot (written and synced by `save_snapshot`) the snapshot."""
     replace(str(folder / PENDING), folder / SNAPSHOT)
+    _moved(folder / PENDING, folder / SNAPSHOT)
 
 
 def settle_pending(folder: Path, texts: dict[str, str] | None, dry: bool) -> Snapshot | None:
@@ -174,7 +220,48 @@ def settle_pending(folder: Path, texts: dict[str, str] | None, dry: bool) -> Sna
         return None
     if not dry:
         os.replace(folder / PENDING, folder / SNAPSHOT)
+        _moved(folder / PENDING, folder / SNAPSHOT)
     return pending
+
+
+# ---- snapshots kept decoded, by path ---------------------------------------------------------
+_known: dict[str, tuple[FileKey, Snapshot]] = {}
+_known_lock = threading.Lock()
+
+
+def _key(st: os.stat_result) -> FileKey:
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _stat_key(path: Path) -> FileKey | None:
+    try:
+        return _key(path.stat())
+    except OSError:
+        return None
+
+
+def _recall(path: str, key: FileKey) -> Snapshot | None:
+    """The snapshot kept for `path` if the file is still the one it was kept for."""
+    with _known_lock:
+        kept = _known.get(path)
+    return kept[1] if kept is not None and kept[0] == key else None
+
+
+def _keep(path: str, snapshot: Snapshot | None, key: FileKey | None) -> None:
+    with _known_lock:
+        _known.pop(path, None)
+        if snapshot is None or key is None:
+            return
+        while len(_known) >= KNOWN_LIMIT:
+            del _known[next(iter(_known))]  # the oldest
+        _known[path] = (key, snapshot)
+
+
+def _moved(source: Path, target: Path) -> None:
+    """`source` was renamed to `target` (a rename changes the ctime): its snapshot goes along."""
+    with _known_lock:
+        kept = _known.pop(str(source), None)
+    _keep(str(target), None if kept is None else kept[1], _stat_key(target))
 
 
 def venv_identity(root: Path) -> str:
