@@ -37,17 +37,22 @@ _ALL = ("config", "snapshot", "site", "file", "cfg")
 _DIGESTS = ("config", "snapshot", "file", "cfg")  # the kinds whose value is a sha256
 
 
+_sha256_made: list[Any] = []  # the constructor, once found (a failed import costs a path search)
+
+
 def _sha256(data: bytes) -> Any:
     """hashlib's sha256, from the built-in module when there is one: `import hashlib` loads
     OpenSSL, a quarter of a whole `sync --check`."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
-    except ImportError:
+    if not _sha256_made:
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
         except ImportError:
-            from hashlib import sha256
-    return sha256(data)
+            try:
+                from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            except ImportError:
+                from hashlib import sha256
+        _sha256_made.append(sha256)
+    return _sha256_made[0](data)
 
 
 def sha256_hex(data: bytes) -> str:
