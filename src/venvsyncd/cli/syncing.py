@@ -187,7 +187,7 @@ def cmd_diff(args: argparse.Namespace, ctx: Context) -> int:
     except StateProblem as exc:
         print(f"venvsyncd: warning: {exc}", file=sys.stderr)
         snapshot = None
-    requires = requires_map(env.venv, env.marker_env, file.wanted if file else ())
+    requires = requires_map(env, file.wanted if file else ())
     lines = diff_lines(env, file, snapshot, requires)
     differ = any(line.startswith(("+", "-")) for line in lines) or file is None
     for line in lines:

@@ -130,7 +130,7 @@ def run_job(job: Job) -> Finished:
             job.started()
             had_venv = view.project.venv_exists()
             outcome = _sync(job)
-        extra = _included(view)
+        extra = _included(view, outcome)
         # An error of the system (a full disk) is tried again at the next rescan, though
         # nothing on disk changed; any other error waits for a change.
         seen = None
@@ -163,10 +163,13 @@ def _sync(job: Job) -> Outcome:
     return sync_project(view.project, job.state_dir, request)
 
 
-def _included(view: Tracked) -> frozenset[str] | None:
-    """The files besides the requirements file that are the project's now (None: unread)."""
+def _included(view: Tracked, outcome: Outcome) -> frozenset[str] | None:
+    """The files besides the requirements file that are the project's now (None: unread):
+    those the sync's last round read, else (it read none) as the files say now."""
     from venvsyncd.engine.observe import read_file
 
+    if outcome.digests:
+        return _other_files(view, frozenset(outcome.digests))
     try:
         file = read_file(view.project.requirements, view.project.dev_files)
     except VenvsyncdError:

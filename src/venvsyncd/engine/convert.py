@@ -45,7 +45,7 @@ def top_conversion(project: Project, env: EnvSide, file: FileSide) -> Conversion
             f"{file.top.source} is pip-compile's output: its .in file lists the top level",
             hint="keep style preserve for it, or make the .in file the project's file",
         )
-    requirers = _requirers(requires_map(env.venv, env.marker_env, file.wanted))
+    requirers = _requirers(requires_map(env, file.wanted))
     going: list[str] = []
     kept: list[str] = []
     files: dict[Path, bytes] = {}

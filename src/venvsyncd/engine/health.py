@@ -38,7 +38,7 @@ def health(env: EnvSide, file: FileSide | None) -> Health:
     nothing yet)."""
     from venvsyncd.env.deps import read_dependencies  # importlib.metadata: not for `--check`
 
-    deps = read_dependencies(env.venv, env.marker_env)
+    deps = read_dependencies(env.venv, env.marker_env, env.found)
     if file is None:
         return Health(deps.broken(), ())
     named = {line.name for req in (file.top, *file.includes) for line in req.requirements()}
@@ -85,11 +85,12 @@ def record_in_sync(
     with editables, the system's site-packages or `.pth`-added folders gets none."""
     folder, config = str(store.folder), request.config_file
     mark = env.site_mark
+    entries = None if env.found is None else env.found.entries  # the venv's path, as read
     if (
         file is None
         or config is None
         or mark is None
-        or not site_decides_freeze(env.venv, env.frozen)
+        or not site_decides_freeze(env.venv, env.frozen, entries)
     ):
         insync.remove(folder)
         return

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.env.venvs import Venv, marker_environment
@@ -20,6 +21,9 @@ from venvsyncd.requirements.pyproject import (
 )
 from venvsyncd.requirements.wanted import Wanted, wanted_from
 
+if TYPE_CHECKING:
+    from venvsyncd.env.discover import Found
+
 
 @dataclass(frozen=True)
 class EnvSide:
@@ -30,6 +34,7 @@ class EnvSide:
     # site-packages' mtime taken before it was read (`insync.settled_mark`; None: it had
     # just changed), for the in-sync record: a change landing after the read moves it
     site_mark: str | None = None
+    found: Found | None = None  # the look at the venv's path the read made, for deps to share
 
 
 @dataclass(frozen=True)
@@ -91,20 +96,24 @@ def with_files(
         data = written.get(req.source)
         if data is None:
             return req
-        return replace(parse_requirements(data, req.source), constraint=req.constraint)
+        now = parse_requirements(data, req.source)  # the model kept for the bytes, if any
+        return replace(now, constraint=True) if req.constraint else now
 
     new = tuple(parse_requirements(written[path], path) for path in made if path in written)
     return _file_side(now(file.top), (*(now(i) for i in file.includes), *new))
 
 
 def read_env(venv: Venv) -> EnvSide:
+    from venvsyncd.env.discover import discover
     from venvsyncd.env.freeze import freeze, installed
     from venvsyncd.system.insync import settled_mark
 
     mark = settled_mark(str(venv.site_packages))
-    every = installed(venv)
+    found = discover(venv)
+    every = installed(venv, found)
     frozen = freeze(venv, every)
-    return EnvSide(venv, frozen, {d.name: d for d in every}, marker_environment(venv), mark)
+    by_name = {d.name: d for d in every}
+    return EnvSide(venv, frozen, by_name, marker_environment(venv), mark, found)
 
 
 def read_file(path: Path, dev_files: Sequence[Path] = ()) -> FileSide | None:
@@ -168,15 +177,13 @@ def _refuse(req: RequirementsFile, problems: list[tuple[int, str]], tail: str, h
         raise ProjectError(f"{req.source} line {lineno}: {why}{tail}", hint=hint)
 
 
-def requires_map(
-    venv: Venv, marker_env: Mapping[str, str], wanted: Iterable[Wanted] = ()
-) -> dict[str, tuple[str, ...]]:
-    """Installed name -> canonical names of what it requires in this venv, with the extras
+def requires_map(env: EnvSide, wanted: Iterable[Wanted] = ()) -> dict[str, tuple[str, ...]]:
+    """Installed name -> canonical names of what it requires in the venv, with the extras
     the file's lines ask for (`wanted`) and those installed packages ask of each other."""
     from venvsyncd.env.deps import read_dependencies
 
     extras = {w.name: w.extras for w in wanted if w.name is not None and w.extras}
-    return read_dependencies(venv, marker_env).requires_map(extras)
+    return read_dependencies(env.venv, env.marker_env, env.found).requires_map(extras)
 
 
 def unchanged(file: FileSide | None, requirements: Path) -> bool:

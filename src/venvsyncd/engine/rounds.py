@@ -120,9 +120,7 @@ def _inputs(sides: Sides) -> Inputs:
         wanted=None if file is None else file.wanted,
         snapshot_frozen=None if snap is None else snap.installed,
         snapshot_wanted=() if snap is None else snap.wanted,
-        requires=requires_map(env.venv, env.marker_env, file.wanted if file else ())
-        if snap is None or removes
-        else {},
+        requires=requires_map(env, file.wanted if file else ()) if snap is None or removes else {},
         marker_env=env.marker_env,
         mode=sides.project.settings.mode,
         initial=sides.project.settings.initial,
@@ -174,7 +172,7 @@ def _install(sides: Sides, plan: Plan) -> Step:
         raise wheels_only_failure(project, plan, exc) from exc
     after = read_env(env.venv)
     still_there(project, venv_id)
-    requires = requires_map(after.venv, after.marker_env, file.wanted if file else ())
+    requires = requires_map(after, file.wanted if file else ())
     explains = explained(plan.install, plan.uninstall, after.installed, requires)
     owed = owed_by(plan.edit, {d.name: d for d in snap.installed} if snap is not None else {})
     if project.settings.style == "pip" and project.settings.mode != "install":

@@ -106,7 +106,7 @@ def planned_writes(
 def required_by_others(env: EnvSide, file: FileSide | None) -> frozenset[str]:
     """The installed packages another installed package requires (with the extras the file
     asks for): what style "top" leaves out of the file (pip-chill's rule)."""
-    requires = requires_map(env.venv, env.marker_env, file.wanted if file else ())
+    requires = requires_map(env, file.wanted if file else ())
     return frozenset(dep for name, deps in requires.items() for dep in deps if dep != name)
 
 
@@ -138,7 +138,7 @@ def read_compiled_from(
         return None
     if len(data) > MAX_FILE_BYTES:
         return None
-    requires = requires_map(env.venv, env.marker_env, file.wanted)
+    requires = requires_map(env, file.wanted)
     return CompiledFrom(parse_requirements(data, path), requires)
 
 

@@ -1,9 +1,10 @@
 """What a venv's installed distributions require, and what `pip check` would say about them.
 
-`read_dependencies` reads each distribution pip finds for the venv once, with `freeze`'s
-discovery (first per canonical name wins): its version (from the `.dist-info` folder's name,
-else METADATA `Version:`) and its `Requires-Dist:` lines (an `.egg-info`'s `requires.txt` when
-METADATA has none). `Dependencies` answers from that data alone, so it is table-tested.
+`read_dependencies` reads each distribution pip finds for the venv once (`discover`, as
+freeze finds them: first per canonical name wins): its version (from the `.dist-info`
+folder's name, else METADATA `Version:`) and its `Requires-Dist:` lines (an `.egg-info`'s
+`requires.txt` when METADATA has none). `Dependencies` answers from that data alone, so it
+is table-tested.
 
 `broken` mirrors pip 26.3 (`operations/check.py`, `commands/check.py`): only base
 requirements count (no marker, or one that holds with `extra == ""` for the venv); a missing
@@ -19,7 +20,6 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import os
-import time
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +28,12 @@ from types import MappingProxyType
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from venvsyncd.env.freeze import RACY_NS, _discover, canonicalize, site_listings
-from venvsyncd.env.scan import Listing, key_of, shared_listing
-from venvsyncd.env.sitepath import venv_sys_path
+from venvsyncd.env.discover import Found, canonicalize, discover
+from venvsyncd.env.freeze import RACY_NS
+from venvsyncd.env.scan import StatKey
 from venvsyncd.env.venvs import Venv
 
 _NO_EXTRAS: Mapping[str, Collection[str]] = MappingProxyType({})
@@ -48,6 +49,9 @@ class Dependencies:
     _verdicts: dict[tuple[str, str], bool] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )  # (marker, extra) -> whether it holds: a cache, as queries judge the same markers often
+    _held: dict[tuple[str, frozenset[str]], list[Requirement]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )  # (name, extras asked) -> `_applicable`: every query asks it of every dist
 
     def requires(self, name: str, extras: Collection[str] = ()) -> tuple[str, ...]:
         """Canonical names `name` depends on here, with what its `extras` add; sorted."""
@@ -83,7 +87,11 @@ class Dependencies:
         """Every installed dist -> what it requires here, with the extras the file asks for
         (`extras`, per dist) and those installed dists ask of each other."""
         asked = self._asked_extras(set(), extras)
-        return {dist: self.requires(dist, asked[dist]) for dist in self.versions}
+        needs = self.requires_dist
+        return {
+            dist: self.requires(dist, asked[dist]) if needs.get(dist) else ()
+            for dist in self.versions
+        }
 
     def orphans(
         self, roots: Collection[str], extras: Mapping[str, Collection[str]] = _NO_EXTRAS
@@ -107,6 +115,8 @@ class Dependencies:
         missing: list[str] = []
         conflicting: list[str] = []
         for name, (version, reqs) in checked.items():
+            if not reqs:
+                continue
             lost, clashing = _problems(reqs, checked)
             missing += [f"{name} {version} requires {dep}, which is not installed." for dep in lost]
             conflicting += [
@@ -117,8 +127,17 @@ class Dependencies:
 
     def _applicable(self, name: str, extras: Collection[str]) -> list[Requirement]:
         """`name`'s requirements that hold here with `extras` (and the extras it asks of itself)."""
-        asked = {canonicalize(extra) for extra in extras}
-        reqs = [r for r in map(_parse, self.requires_dist.get(name, ())) if r is not None]
+        lines = self.requires_dist.get(name)
+        if not lines:
+            return []
+        asked = frozenset(canonicalize(extra) for extra in extras)
+        key = (name, asked)
+        if key not in self._held:
+            self._held[key] = self._holding(name, lines, set(asked))
+        return self._held[key]
+
+    def _holding(self, name: str, lines: Sequence[str], asked: set[str]) -> list[Requirement]:
+        reqs = [r for r in map(_parse, lines) if r is not None]
         while True:
             held = [req for req in reqs if self._holds(req.marker, ("", *asked))]
             own = {
@@ -172,7 +191,7 @@ class Dependencies:
             try:
                 reqs = [_strict_parse(text) for text in self.requires_dist.get(name, ())]
                 base = [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
-                found[name] = (Version(version), base)
+                found[name] = (_version(version), base)
             except ValueError:
                 continue  # pip: "Error parsing dependencies of NAME" on stderr
         return found
@@ -188,9 +207,14 @@ def _problems(
         name = canonicalize(req.name)
         if name not in checked:
             missing.add((name, req))
-        elif not req.specifier.contains(checked[name][0], prereleases=True):
+        elif not _contains(req.specifier, checked[name][0]):
             conflicting.add((name, checked[name][0], req))
     return [name for name, _ in sorted(missing, key=str)], sorted(conflicting, key=str)
+
+
+@functools.lru_cache(maxsize=16384)  # the same pairs at every check of a venv
+def _contains(specifier: SpecifierSet, version: Version) -> bool:
+    return specifier.contains(version, prereleases=True)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -203,39 +227,44 @@ def _parse(text: str) -> Requirement | None:
 
 
 @functools.lru_cache(maxsize=4096)
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+@functools.lru_cache(maxsize=4096)
 def _strict_parse(text: str) -> Requirement:
     return Requirement(text.strip())  # a folded header may start with a newline
 
 
-def read_dependencies(venv: Venv, marker_env: Mapping[str, str]) -> Dependencies:
+def read_dependencies(
+    venv: Venv, marker_env: Mapping[str, str], found: Found | None = None
+) -> Dependencies:
     """Every distribution pip finds for the venv, read once: its version and Requires-Dist.
 
     A `.dist-info` folder's answer is kept while the folder keeps its stat (as `freeze`
     keeps its lines: installers make, rename and delete whole folders, so a change shows
     there); one changed within RACY_NS of the read, an `.egg-info` (setuptools rewrites
-    those in place) and one in a zip file are read every time.
+    those in place) and one in a zip file are read every time. `found`: the look at the
+    venv's path that freeze read too (`discover.discover`), when the caller has it.
     """
-    started = time.time_ns()
-    shared = shared_listing(str(venv.site_packages))
-    listings = site_listings(venv_sys_path(venv).entries, shared)
+    found = discover(venv) if found is None else found
     versions: dict[str, str] = {}
     requires_dist: dict[str, tuple[str, ...]] = {}
-    for info in _discover(listings):
-        raw_version, lines = _kept_or_read(info.path, info.archive, started, shared)
+    for info, key in zip(found.infos, found.keys, strict=True):
+        raw_version, lines = _kept_or_read(info.path, info.archive, found.started, key)
         versions[info.canonical] = info.dir_version or raw_version or ""
         requires_dist[info.canonical] = lines
     return Dependencies(versions, requires_dist, dict(marker_env))
 
 
 _Read = tuple[str | None, tuple[str, ...]]  # a dist's Version and Requires-Dist lines
-_kept: dict[str, tuple[tuple[int, int, int, int], _Read]] = {}
+_kept: dict[str, tuple[StatKey, _Read]] = {}
 _KEPT_LIMIT = 20_000
 
 
-def _kept_or_read(path: str, archive: str | None, started: int, shared: Listing | None) -> _Read:
+def _kept_or_read(path: str, archive: str | None, started: int, key: StatKey | None) -> _Read:
     if archive is not None or not path.endswith(".dist-info"):
         return _read(path, archive)
-    key = key_of(shared, path)
     if key is None:
         return _read(path, archive)
     kept = _kept.get(path)

@@ -1,14 +1,10 @@
 """What `pip freeze` prints for a venv, computed in-process from the files on disk.
 
 Mirrors pip 26.3 running in the venv's interpreter (pip's `operations/freeze.py`), without
-running it: the path entries come from `sitepath`; in each, distributions are found as
-`importlib.metadata` lists them (`.dist-info`/`.egg-info` folders and files, `EGG-INFO` in a
-`*.egg` folder or zipped egg, in directory or archive order grouped by name; a zip file on
-the path is read as a folder, a wheel file is skipped), then `*.egg-link` targets, first per
-canonical name winning; the canonical name and version come from a `.dist-info` folder's
-name, the printed name from METADATA `Name:`. Lines for URL and editable installs are in
-`freeze_urls`. Not covered: the current directory that `python -m pip` adds in front of
-`sys.path`.
+running it: the distributions are those pip finds (`discover`); the canonical name and
+version come from a `.dist-info` folder's name, the printed name from METADATA `Name:`. Lines
+for URL and editable installs are in `freeze_urls`. Not covered: the current directory that
+`python -m pip` adds in front of `sys.path`.
 
 The daemon reads a venv several times per change, so a distribution's lines are kept while
 its metadata folder (or file) keeps its mtime, ctime, inode and size: pip and uv create,
@@ -20,18 +16,17 @@ nor anything while `.egg-link` files are on the path.
 
 # pip and site.py compute with path strings (abspath without following symlinks, normcase,
 # string comparison, printed as is), and this runs on every freeze: os.path, not pathlib.
-# ruff: noqa: PTH113, PTH118, PTH119, PTH120, PTH122
+# ruff: noqa: PTH120
 
 from __future__ import annotations
 
 import functools
 import os
 import re
-import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import NamedTuple
+from collections.abc import Sequence
 
+from venvsyncd.env.discover import EggLinks, Found, Info, discover
+from venvsyncd.env.discover import canonicalize as canonicalize  # re-exported: freeze's API
 from venvsyncd.env.dists import FrozenDist
 from venvsyncd.env.freeze_urls import (
     DirectUrl,
@@ -40,54 +35,41 @@ from venvsyncd.env.freeze_urls import (
     parse_direct_url,
     url_to_path,
 )
-from venvsyncd.env.metadata import ZipListing, list_location, read_file
+from venvsyncd.env.metadata import read_file
 from venvsyncd.env.metadata import read_headers as read_headers  # re-exported: part of freeze's API
-from venvsyncd.env.scan import Listing, StatKey, key_of, shared_listing
-from venvsyncd.env.sitepath import python_version, venv_sys_path
+from venvsyncd.env.scan import StatKey
+from venvsyncd.env.sitepath import python_version
 from venvsyncd.env.venvs import Venv
 
 ALWAYS_SKIPPED = frozenset({"python", "wsgiref", "argparse", "pip"})
 SKIPPED_BEFORE_3_12 = frozenset({"setuptools", "distribute", "wheel"})
-_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _NORMAL_VERSION = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
-_SEPARATORS = re.compile(r"[-_.]+")
 RACY_NS = 1_000_000_000  # an entry changed this recently (ns) may change again unseen
 _KEPT_LIMIT = 20_000
 _kept: dict[str, tuple[StatKey, FrozenDist]] = {}  # metadata path -> its stat, its dist
 
 
-def installed(venv: Venv) -> tuple[FrozenDist, ...]:
+def installed(venv: Venv, found: Found | None = None) -> tuple[FrozenDist, ...]:
     """Every distribution pip finds for the venv, first per canonical name, in finding order.
 
     Includes pip, setuptools and wheel. `FrozenDist.name` is pip's `canonical_name` (from the
     `.dist-info` folder's name); `url` is the direct URL, or for an editable the `-e` target
-    as a URL (`git+...`, or the project folder's `file:` URL).
+    as a URL (`git+...`, or the project folder's `file:` URL). `found`: a `discover` of
+    the venv the caller made already.
     """
-    started = time.time_ns()
-    site = venv_sys_path(venv)
-    shared = shared_listing(str(venv.site_packages))
-    listings = site_listings(site.entries, shared)
-    links = _EggLinks(site.entries, listings)
-    return tuple(_kept_or_read(info, links, started, shared) for info in _discover(listings))
+    found = discover(venv) if found is None else found
+    links, started = found.links, found.started
+    return tuple(
+        _kept_or_read(info, links, started, key)
+        for info, key in zip(found.infos, found.keys, strict=True)
+    )
 
 
-def site_listings(
-    entries: Sequence[str], shared: Listing | None
-) -> list[tuple[str, list[str] | None]]:
-    """Each path entry's names; site-packages' from the action's shared listing when given."""
-    if shared is None:
-        return [(entry, _listdir(entry)) for entry in entries]
-    names = [item.name for item in shared.entries]
-    return [(e, names if e == shared.folder else _listdir(e)) for e in entries]
-
-
-def _kept_or_read(
-    info: _Info, links: _EggLinks, started: int, shared: Listing | None = None
-) -> FrozenDist:
-    """`_frozen(info, links)`, from what was kept while its folder or file is unchanged."""
+def _kept_or_read(info: Info, links: EggLinks, started: int, key: StatKey | None) -> FrozenDist:
+    """`_frozen(info, links)`, from what was kept while its folder or file (whose stat is
+    `key`) is unchanged."""
     if info.archive is not None or links.any:
         return _frozen(info, links)
-    key = key_of(shared, info.path)
     if key is None:
         return _frozen(info, links)
     kept = _kept.get(info.path)
@@ -123,12 +105,6 @@ def freeze_text(venv: Venv) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def canonicalize(name: str) -> str:
-    """PEP 503 normalisation (`packaging.utils.canonicalize_name`)."""
-    return _SEPARATORS.sub("-", name).lower()
-
-
-@functools.lru_cache(maxsize=4096)
 def normalized_version(text: str) -> str | None:
     """The PEP 440 normal form of `text` (`01.02.0` -> `1.2.0`), None when it is invalid."""
     if _NORMAL_VERSION.fullmatch(text):
@@ -141,133 +117,7 @@ def normalized_version(text: str) -> str | None:
         return None
 
 
-class _Info(NamedTuple):
-    """A metadata folder or file found on the path, named as pip names it."""
-
-    path: str
-    canonical: str
-    dir_version: str | None  # from `name-version.dist-info`
-    headers: dict[str, str] | None  # METADATA headers, when naming needed them already
-    archive: str | None = None  # the zip file on the path that holds `path`
-
-
-def _listdir(folder: str) -> list[str] | None:
-    """A path entry's names (a zip file's as a `ZipListing`), None when it has none."""
-    return list_location(folder)
-
-
-def _discover(listings: list[tuple[str, list[str] | None]]) -> Iterator[_Info]:
-    """pip's `_DistributionFinder` over the path entries, then `iter_all_distributions`'s
-    name filter (which drops the `~`-prefixed stash folders)."""
-    found: set[str] = set()
-    for location, names in listings:
-        yield from _find(location, names, found)
-        yield from _find_egg_linked(location, names, found)
-
-
-def _find(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
-    if location.endswith(".whl") and _looks_like_wheel(location):
-        return  # pip does not look inside a wheel file on the path
-    archive = names.archive if isinstance(names, ZipListing) else None
-    for path in _info_paths(location, names or ()):
-        info = _info(path, archive)
-        if info is None or info.canonical in found:
-            continue
-        found.add(info.canonical)
-        if _VALID_NAME.match(info.canonical):
-            yield info
-
-
-def _info_paths(location: str, names: list[str] | tuple[()]) -> list[str]:
-    """The metadata paths in a folder in `importlib.metadata`'s order (its `Lookup`)."""
-    infos: dict[str, list[str]] = {}
-    eggs: list[str] = []
-    base_is_egg = os.path.basename(location).lower().endswith(".egg")
-    for child in names:
-        low = child.lower()
-        if low.endswith((".dist-info", ".egg-info")):
-            key = _lookup_key(low.rpartition(".")[0].partition("-")[0])
-            infos.setdefault(key, []).append(os.path.join(location, child))
-        elif base_is_egg and low == "egg-info":
-            eggs.append(os.path.join(location, child))
-    return [path for group in infos.values() for path in group] + eggs
-
-
-@functools.lru_cache(maxsize=4096)
-def _lookup_key(name: str) -> str:
-    return _SEPARATORS.sub("_", name).lower()
-
-
-def _looks_like_wheel(location: str) -> bool:
-    """pip's `_looks_like_wheel`: a file named as a wheel that is a zip file."""
-    import zipfile
-
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    try:
-        parse_wheel_filename(os.path.basename(location))
-    except InvalidWheelFilename:
-        return False
-    return os.path.isfile(location) and zipfile.is_zipfile(location)
-
-
-def _info(path: str, archive: str | None = None) -> _Info | None:
-    """Name the metadata at `path` as pip >= 24.2 does; None when it has no name at all."""
-    stem, suffix = os.path.splitext(os.path.basename(path))
-    dir_name, dir_version = "", None
-    if suffix == ".dist-info":
-        name, sep, version = stem.partition("-")
-        if sep:
-            dir_name, dir_version = name, version
-    elif suffix == ".egg-info":
-        dir_name = stem.split("-", 1)[0]
-    if dir_name:
-        return _Info(path, canonicalize(dir_name), dir_version, None, archive)
-    headers = read_headers(path, archive)
-    if "name" not in headers:
-        return None  # pip: "Skipping ... due to invalid metadata entry 'name'"
-    return _Info(path, canonicalize(headers["name"]), dir_version, headers, archive)
-
-
-def _find_egg_linked(location: str, names: list[str] | None, found: set[str]) -> Iterator[_Info]:
-    """Distributions in the folders that `*.egg-link` files in folder `location` name."""
-    if isinstance(names, ZipListing):
-        return
-    for child in names or ():
-        if not child.endswith(".egg-link") or child == ".egg-link":
-            continue
-        target = _egg_link_target(os.path.join(location, child))
-        if target:
-            linked = str(Path(location, target))
-            yield from _find(linked, _listdir(linked), found)
-
-
-def _egg_link_target(path: str) -> str:
-    """The first non-empty line of an `.egg-link` file."""
-    try:
-        with open(path, encoding="locale", errors="replace") as link:
-            return next((line.strip() for line in link if line.strip()), "")
-    except OSError:
-        return ""
-
-
-class _EggLinks:
-    """pip's `egg_link_path_from_sys_path`: is there an `.egg-link` for a name on the path?"""
-
-    def __init__(self, entries: tuple[str, ...], listings: list[tuple[str, list[str] | None]]):
-        self.entries = entries
-        self.any = any(
-            name.lower().endswith(".egg-link") for _, names in listings for name in names or ()
-        )
-
-    def __contains__(self, raw_name: str) -> bool:
-        if not self.any:
-            return False
-        candidates = (re.sub("[^A-Za-z0-9.]+", "-", raw_name) + ".egg-link", raw_name + ".egg-link")
-        return any(Path(e, c).is_file() for e in self.entries for c in candidates)
-
-
-def _read_direct_url(info: _Info) -> DirectUrl | None:
+def _read_direct_url(info: Info) -> DirectUrl | None:
     data = read_file(info.path, "direct_url.json", info.archive)
     try:
         return None if data is None else parse_direct_url(data.decode("utf-8"))
@@ -275,7 +125,7 @@ def _read_direct_url(info: _Info) -> DirectUrl | None:
         return None
 
 
-def _frozen(info: _Info, links: _EggLinks) -> FrozenDist:
+def _frozen(info: Info, links: EggLinks) -> FrozenDist:
     """The dist's freeze lines, as `FrozenRequirement.from_dist` and `__str__` make them."""
     headers = info.headers if info.headers is not None else read_headers(info.path, info.archive)
     raw_name = headers.get("name", info.canonical)

@@ -10,10 +10,14 @@ from venvsyncd.env.sitepath import venv_sys_path
 from venvsyncd.env.venvs import Venv
 
 
-def site_decides_freeze(venv: Venv, frozen: Iterable[FrozenDist]) -> bool:
+def site_decides_freeze(
+    venv: Venv, frozen: Iterable[FrozenDist], entries: tuple[str, ...] | None = None
+) -> bool:
     """Does only the list of site-packages' entries decide the freeze of `venv` (whose
     `frozen` dists these are)? Not with editables (their version control state is elsewhere),
-    the system's site-packages, or `.pth`-added folders. (For `system/insync.py`'s records.)"""
+    the system's site-packages, or `.pth`-added folders. (For `system/insync.py`'s records.)
+    `entries`: the venv's path entries, when the caller has them."""
     if venv.include_system_site_packages or any(d.editable for d in frozen):
         return False
-    return venv_sys_path(venv).entries[-1:] == (str(venv.site_packages),)
+    entries = venv_sys_path(venv).entries if entries is None else entries
+    return entries[-1:] == (str(venv.site_packages),)

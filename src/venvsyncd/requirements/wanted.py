@@ -17,6 +17,7 @@ uv reads `--hash` only in a file too, and takes `--config-settings-package NAME:
 from __future__ import annotations
 
 import shlex
+import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import NamedTuple, TypeGuard
@@ -146,8 +147,28 @@ def _requirement_args(line: ReqLine, location: str | None) -> tuple[str, ...]:
     return (_local(location or url, line),)
 
 
+# wanted_from of the files modelled last, by the model's identity (requirements/file.py keeps
+# the models of the texts parsed last, so a text read again is the same model)
+_WANTED: dict[int, tuple[RequirementsFile, tuple[Wanted, ...]]] = {}
+_WANTED_LIMIT = 64
+_wanted_lock = threading.Lock()
+
+
 def wanted_from(req: RequirementsFile) -> list[Wanted]:
     """The requirement lines of one file (not its includes), as planner values."""
+    with _wanted_lock:
+        kept = _WANTED.get(id(req))
+    if kept is not None and kept[0] is req:
+        return list(kept[1])
+    found = _wanted_from(req)
+    with _wanted_lock:
+        while len(_WANTED) >= _WANTED_LIMIT:
+            del _WANTED[next(iter(_WANTED))]  # the oldest
+        _WANTED[id(req)] = (req, tuple(found))
+    return found
+
+
+def _wanted_from(req: RequirementsFile) -> list[Wanted]:
     found = []
     for line in req.requirements():
         location = req.location(line)
