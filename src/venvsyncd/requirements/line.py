@@ -10,6 +10,7 @@ refuse; what only the disk decides is `RequirementsFile.path_problems`.
 from __future__ import annotations
 
 import enum
+import functools
 import posixpath
 import re
 import urllib.parse
@@ -126,7 +127,12 @@ def split_ending(physical: str) -> tuple[str, str]:
 
 
 def parse_line(lineno: int, raw: str, joined: str) -> ReqLine:
-    """The meaning of one logical line (see `logical_lines`)."""
+    """The meaning of one logical line (see `logical_lines`). Short lines' are kept: a file
+    is read again after each edit of it, and most of its lines are as they were."""
+    return (_parse_line if len(raw) > 1000 else _kept_line)(lineno, raw, joined)
+
+
+def _parse_line(lineno: int, raw: str, joined: str) -> ReqLine:
     match = COMMENT_RE.search(joined)
     comment = match.group(0).strip() if match else None
     text = COMMENT_RE.sub("", joined).strip()
@@ -142,6 +148,9 @@ def parse_line(lineno: int, raw: str, joined: str) -> ReqLine:
         reason = "nested too deeply to read"
     shown = text if len(text) <= 200 else text[:200] + "..."
     return replace(base, error=f"{shown!r}: {reason}")
+
+
+_kept_line = functools.lru_cache(maxsize=8192)(_parse_line)
 
 
 def _parse_meaning(base: ReqLine) -> ReqLine:
