@@ -29,7 +29,7 @@ from venvsyncd.config import Config, load_config
 from venvsyncd.daemon import memo
 from venvsyncd.daemon.fleet import POLL_SECONDS, Fleet
 from venvsyncd.daemon.pool import ActionPool, pool_size
-from venvsyncd.daemon.signatures import signature
+from venvsyncd.daemon.signatures import changed
 from venvsyncd.daemon.tracked import Tracked
 from venvsyncd.daemon.worker import BUSY_RECHECK, Finished, Job, record, run_job, still_written
 from venvsyncd.errors import ConfigError, VenvsyncdError
@@ -56,6 +56,8 @@ class Daemon(Fleet):
     def __init__(
         self, config: Config, extra_paths: Sequence[Path], locs: Locations, rescan: float = 60.0
     ) -> None:
+        self._events: list[tuple[tuple[str, str | None], str, float]] = []  # not yet taken
+        self._events_lock = threading.Lock()
         super().__init__(config, extra_paths, locs, self.on_path)
         self.rescan_seconds = rescan
         self.queue: queue.SimpleQueue[Command] = queue.SimpleQueue()
@@ -70,8 +72,13 @@ class Daemon(Fleet):
 
     # ---- any thread ----------------------------------------------------------------------
     def on_path(self, src: str, dest: str | None, kind: str = "changed") -> None:
-        at = time.monotonic()
-        self.submit(lambda: self._saw((src, dest), kind, at))
+        """A file event (the watch's reader thread): the events that come together (one read
+        of inotify brings many) are handed to the coordinator as one command."""
+        with self._events_lock:
+            self._events.append(((src, dest), kind, time.monotonic()))
+            if len(self._events) > 1:  # a command to take them is queued already
+                return
+        self.submit(self._take_events)
 
     def submit(self, run: Callable[[], dict[str, Any]]) -> Command:
         """Have the coordinator call `run`; the returned command says when it is done."""
@@ -150,7 +157,14 @@ class Daemon(Fleet):
         return deadline
 
     # ---- events and state changes (coordinator) ------------------------------------------
-    def _saw(self, paths: tuple[str, str | None], kind: str, at: float) -> dict[str, Any]:
+    def _take_events(self) -> dict[str, Any]:
+        with self._events_lock:
+            events, self._events = self._events, []
+        for paths, kind, at in events:
+            self._saw(paths, kind, at)
+        return {}
+
+    def _saw(self, paths: tuple[str, str | None], kind: str, at: float) -> None:
         """A file event: mark the projects it concerns (not our own echoes), note writers."""
         if str(self.config.file) in paths:
             self.config_watch.saw(at)
@@ -165,18 +179,20 @@ class Daemon(Fleet):
             life = any(tracked.is_venv_life(p) for p in hits)
             if life:
                 self.refresh(tracked)
+            venv = any(tracked.in_venv(p) for p in hits)
             if key in self._running and not life:  # judged when the action ends: an echo?
                 tracked.heard = tracked.heard or tracked.trigger_for(hits[0])
+                tracked.heard_venv |= venv
                 tracked.last_event = max(tracked.last_event, at)
-            elif life or tracked.dirty or signature(tracked) != tracked.seen:
+            elif life or tracked.dirty or changed(tracked, venv):
                 self.mark(tracked, tracked.trigger_for(hits[0]), at)
-        return {}
 
     def _barrier(self, paths: list[str]) -> dict[str, Any]:
         for tracked in self.matching(paths):
             if tracked.key in self._running:
                 tracked.heard = tracked.heard or "change found on disk"
-            elif not tracked.paused and signature(tracked) != tracked.seen:
+                tracked.heard_venv = True
+            elif not tracked.paused and changed(tracked, venv=True):
                 self.mark(tracked, "change found on disk", time.monotonic())
         return {}
 
@@ -208,7 +224,7 @@ class Daemon(Fleet):
             tracked = self.tracked.get(key)
             if tracked is None or tracked.paused or tracked.dirty or key in self._running:
                 continue
-            if signature(tracked) != tracked.seen:
+            if changed(tracked, venv=True):
                 self.mark(tracked, "rescan", now)
 
     # ---- handing projects to the action threads ------------------------------------------
@@ -244,7 +260,7 @@ class Daemon(Fleet):
             self.schedule(tracked)
             return
         tracked.dirty = tracked.immediate = False
-        tracked.heard = None
+        tracked.heard, tracked.heard_venv = None, False
         self._running[tracked.key] = (tracked, venv)
         started = lambda: self.submit(lambda: self._started(tracked))  # noqa: E731
         job = Job(
@@ -280,8 +296,9 @@ class Daemon(Fleet):
             return {}
         record(self, tracked, finished)
         self._route(tracked)
-        heard, tracked.heard = tracked.heard, None
-        if heard is not None and not tracked.dirty and signature(tracked) != tracked.seen:
+        heard, venv = tracked.heard, tracked.heard_venv
+        tracked.heard, tracked.heard_venv = None, False
+        if heard is not None and not tracked.dirty and changed(tracked, venv):
             self.mark(tracked, heard, tracked.last_event)
         self.schedule(tracked)
         self.publish(tracked)

@@ -61,10 +61,10 @@ class Fleet:
             tracked.trigger = trigger
         tracked.dirty = True
         tracked.last_event = max(tracked.last_event, at)
-        if tracked.state not in (PENDING, SYNCING):
-            tracked.state, tracked.message = PENDING, trigger
         self.schedule(tracked)
-        self.publish(tracked)
+        if tracked.state not in (PENDING, SYNCING):  # else its status stands as it is
+            tracked.state, tracked.message = PENDING, trigger
+            self.publish(tracked)
 
     def schedule(self, tracked: Tracked) -> None:
         """Have the project looked at when it is due (a dirty one, not paused)."""

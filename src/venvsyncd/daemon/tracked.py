@@ -46,6 +46,7 @@ class Tracked:
     # What an event seen while the project's action ran was (it is judged when the action
     # ends: our own install's echo, or a change made meanwhile).
     heard: str | None = None
+    heard_venv: bool = False  # one of them was in site-packages: the venv is looked at again
 
     @property
     def key(self) -> str:
@@ -95,12 +96,15 @@ class Tracked:
             return "venv created or removed"
         return "file changed"
 
+    def in_venv(self, path: str) -> bool:
+        """Is `path` the venv's site-packages or an entry in it?"""
+        site = self.site_packages
+        return site is not None and (os.path.dirname(path) == str(site) or path == str(site))
+
     def cares_about(self, path: str) -> bool:
         """Is a change at `path` one of this project's?"""
         project = self.project
-        if self.site_packages is not None and (
-            os.path.dirname(path) == str(self.site_packages) or path == str(self.site_packages)
-        ):
+        if self.in_venv(path):
             return True
         if self.is_file(path):
             return True
