@@ -16,7 +16,7 @@ metadata on, so metadata is read again only for the entries whose stat changed.
 """
 
 # str paths and os calls on purpose: this runs on every action, and paths are strings here.
-# ruff: noqa: PTH116, PTH119, PTH120
+# ruff: noqa: PTH116
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Listing(NamedTuple):
     folder_key: tuple[int, int, int]  # the folder's own mtime_ns, ctime_ns, inode
     started: int  # time.time_ns() just before the listing
     entries: tuple[Entry, ...]
-    by_name: dict[str, Entry]
+    by_path: dict[str, Entry]
 
 
 class _Shared(threading.local):
@@ -107,10 +107,9 @@ def shared_listing(folder: str) -> Listing | None:
 def key_of(found: Listing | None, path: str) -> StatKey | None:
     """`os.stat(path)`'s key (symlinks followed), from `found` (a listing of its folder) when
     it lists `path` and that is no symlink; None when `path` cannot be stat'ed."""
-    if found is not None and os.path.dirname(path) == found.folder:
-        entry = found.by_name.get(os.path.basename(path))
-        if entry is not None and not entry.is_link:
-            return entry.key
+    entry = None if found is None else found.by_path.get(path)
+    if entry is not None and not entry.is_link:
+        return entry.key
     try:
         st = os.stat(path)
     except OSError:
@@ -133,7 +132,7 @@ def _list(folder: str, only: tuple[str, ...] = ()) -> Listing:
             key = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
             is_dir, is_link = stat.S_ISDIR(st.st_mode), stat.S_ISLNK(st.st_mode)
             entries.append(Entry(item.name, item.path, st.st_mtime_ns, key, is_dir, is_link))
-    return Listing(folder, folder_key, started, tuple(entries), {e.name: e for e in entries})
+    return Listing(folder, folder_key, started, tuple(entries), {e.path: e for e in entries})
 
 
 def _folder_key(folder: str) -> tuple[int, int, int]:
