@@ -50,9 +50,10 @@ def discover(venv: Venv) -> Found:
     site = venv_sys_path(venv)
     shared = shared_listing(str(venv.site_packages))
     listings = site_listings(site.entries, shared)
-    infos = tuple(_discover(listings))
+    links = EggLinks(site.entries, listings)
+    infos = tuple(_discover(listings, links.any))
     keys = tuple(None if i.archive is not None else key_of(shared, i.path) for i in infos)
-    return Found(infos, keys, EggLinks(site.entries, listings), started, site.entries)
+    return Found(infos, keys, links, started, site.entries)
 
 
 def site_listings(
@@ -86,13 +87,15 @@ def _listdir(folder: str) -> list[str] | None:
     return list_location(folder)
 
 
-def _discover(listings: list[tuple[str, list[str] | None]]) -> Iterator[Info]:
+def _discover(listings: list[tuple[str, list[str] | None]], egg_links: bool) -> Iterator[Info]:
     """pip's `_DistributionFinder` over the path entries, then `iter_all_distributions`'s
-    name filter (which drops the `~`-prefixed stash folders)."""
+    name filter (which drops the `~`-prefixed stash folders); `egg_links`: some entry has
+    `.egg-link` files (`EggLinks.any`)."""
     found: set[str] = set()
     for location, names in listings:
         yield from _find(location, names, found)
-        yield from _find_egg_linked(location, names, found)
+        if egg_links:
+            yield from _find_egg_linked(location, names, found)
 
 
 def _find(location: str, names: list[str] | None, found: set[str]) -> Iterator[Info]:
@@ -104,8 +107,13 @@ def _find(location: str, names: list[str] | None, found: set[str]) -> Iterator[I
         if info is None or info.canonical in found:
             continue
         found.add(info.canonical)
-        if _VALID_NAME.match(info.canonical):
+        if _valid(info.canonical):
             yield info
+
+
+@functools.lru_cache(maxsize=16384)
+def _valid(canonical: str) -> bool:
+    return _VALID_NAME.match(canonical) is not None
 
 
 def _info_paths(location: str, names: list[str] | tuple[()]) -> list[str]:
@@ -113,12 +121,13 @@ def _info_paths(location: str, names: list[str] | tuple[()]) -> list[str]:
     infos: dict[str, list[str]] = {}
     eggs: list[str] = []
     base_is_egg = os.path.basename(location).lower().endswith(".egg")
+    prefix = os.path.join(location, "")  # the folder and its separator: names are plain
     for child in names:
         key = _lookup_key(child)
         if key is not None:
-            infos.setdefault(key, []).append(os.path.join(location, child))
+            infos.setdefault(key, []).append(prefix + child)
         elif base_is_egg and child.lower() == "egg-info":
-            eggs.append(os.path.join(location, child))
+            eggs.append(prefix + child)
     return [path for group in infos.values() for path in group] + eggs
 
 
@@ -200,8 +209,10 @@ class EggLinks:
 
     def __init__(self, entries: tuple[str, ...], listings: list[tuple[str, list[str] | None]]):
         self.entries = entries
+        # any name ending in `.egg-link`, whatever its case (one search per folder: no name
+        # holds a NUL)
         self.any = any(
-            name.lower().endswith(".egg-link") for _, names in listings for name in names or ()
+            ".egg-link\0" in ("\0".join(names) + "\0").lower() for _, names in listings if names
         )
 
     def __contains__(self, raw_name: str) -> bool:
