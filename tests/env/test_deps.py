@@ -226,6 +226,15 @@ def test_broken(table: Mapping[str, Sequence[str]], expected: tuple[str, ...]) -
     assert graph(table).broken() == expected
 
 
+def test_arbitrary_equality_is_judged_by_each_venvs_spelling() -> None:
+    """`===` compares spellings: 1.0 and 1.0.0 are equal versions, yet only one matches.
+    Checks are kept between venvs, so the second spelling must not take the first's answer."""
+    assert graph({"app": ["alpha===1.0"], "alpha 1.0": []}).broken() == ()
+    assert graph({"app": ["alpha===1.0"], "alpha 1.0.0": []}).broken() == (
+        "app 1.0 has requirement alpha===1.0, but you have alpha 1.0.0.",
+    )
+
+
 # Real venvs: pip check is the reference.
 
 

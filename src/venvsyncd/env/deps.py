@@ -114,7 +114,7 @@ class Dependencies:
         checked = self._package_set()
         missing: list[str] = []
         conflicting: list[str] = []
-        for name, (version, reqs) in checked.items():
+        for name, (version, reqs, _) in checked.items():
             if not reqs:
                 continue
             lost, clashing = _problems(reqs, checked)
@@ -183,22 +183,22 @@ class Dependencies:
                 self._verdicts[key] = False
         return self._verdicts[key]
 
-    def _package_set(self) -> dict[str, tuple[Version, list[Requirement]]]:
+    def _package_set(self) -> dict[str, tuple[Version, list[Requirement], str]]:
         """pip check's package set: dists whose version and base requirements pip can read."""
-        found: dict[str, tuple[Version, list[Requirement]]] = {}
+        found: dict[str, tuple[Version, list[Requirement], str]] = {}
         env = {**self.marker_env, "extra": ""}
         for name, version in self.versions.items():
             try:
                 reqs = [_strict_parse(text) for text in self.requires_dist.get(name, ())]
                 base = [r for r in reqs if r.marker is None or r.marker.evaluate(env)]
-                found[name] = (_version(version), base)
+                found[name] = (_version(version), base, version)
             except ValueError:
                 continue  # pip: "Error parsing dependencies of NAME" on stderr
         return found
 
 
 def _problems(
-    reqs: list[Requirement], checked: Mapping[str, tuple[Version, list[Requirement]]]
+    reqs: list[Requirement], checked: Mapping[str, tuple[Version, list[Requirement], str]]
 ) -> tuple[list[str], list[tuple[str, Version, Requirement]]]:
     """One dist's missing dependency names and conflicts, deduplicated and sorted as pip does."""
     missing: set[tuple[str, Requirement]] = set()
@@ -207,13 +207,15 @@ def _problems(
         name = canonicalize(req.name)
         if name not in checked:
             missing.add((name, req))
-        elif not _contains(req.specifier, checked[name][0]):
+        elif not _contains(req.specifier, checked[name][0], checked[name][2]):
             conflicting.add((name, checked[name][0], req))
     return [name for name, _ in sorted(missing, key=str)], sorted(conflicting, key=str)
 
 
 @functools.lru_cache(maxsize=16384)  # the same pairs at every check of a venv
-def _contains(specifier: SpecifierSet, version: Version) -> bool:
+def _contains(specifier: SpecifierSet, version: Version, spelled: str) -> bool:
+    """`spelled`, the version as installed, is in the key: `===` compares spellings, which
+    equal versions (1.0, 1.0.0) need not share."""
     return specifier.contains(version, prereleases=True)
 
 
