@@ -76,7 +76,21 @@ class WinProject(NamedTuple):
 def run_until_exit(
     command: Sequence[str], env: dict[str, str], timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    """Run `command` with pipes (WINDOWS.md), reading its output until it has exited."""
+    """Run `command` with pipes (WINDOWS.md), reading its output until it has exited.
+
+    Once more when wine itself could not start it: a wine process that starts while the
+    prefix's wineserver is exiting (it does when its last process has ended) fails before
+    the program runs, with only "wine client error:0: recvmsg: Connection reset by peer"
+    (seen once in CI). Nothing of the program ran, so nothing is hidden by the retry."""
+    done = _run_once(command, env, timeout)
+    if done.returncode != 0 and not done.stdout and done.stderr.startswith("wine client error"):
+        done = _run_once(command, env, timeout)
+    return done
+
+
+def _run_once(
+    command: Sequence[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
